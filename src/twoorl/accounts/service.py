@@ -1,0 +1,232 @@
+"""Account directory operations. The directory lives on the first shard (``shards.directory``)
+so that usernames and emails are unique across the whole cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from twoorl.accounts.models import Account, Counts
+from twoorl.accounts.passwords import Passwords
+from twoorl.accounts.tables import account_counters, accounts
+from twoorl.accounts.validation import (
+    clean_bio,
+    clean_color,
+    clean_display_name,
+    clean_email,
+    clean_password,
+    clean_username,
+)
+from twoorl.errors import Conflict, InvalidInput, Unauthorized
+from twoorl.i18n import _
+from twoorl.ids import new_owner_id
+from twoorl.storage.shards import ShardSet
+from twoorl.storage.types import utcnow
+
+SUPPORTED_LOCALE_CODES = (
+    "en",
+    "es",
+    "de",
+    "fr",
+    "ko",
+    "pl",
+    "pt_BR",
+    "ru",
+    "sv",
+    "it",
+    "zh_Hans",
+    "da",
+    "el",
+)
+
+
+async def register(
+    shards: ShardSet, passwords: Passwords, *, username: str, email: str, password: str
+) -> Account:
+    username = clean_username(username)
+    email = clean_email(email)
+    clean_password(password)
+    await _ensure_available(shards, username=username, email=email)
+    password_hash = await passwords.hash(password)
+    values = {
+        "id": new_owner_id(),
+        "username": username,
+        "username_key": username.lower(),
+        "email": email,
+        "email_key": email.lower(),
+        "password_hash": password_hash,
+        "display_name": "",
+        "bio": "",
+        "use_gravatar": False,
+        "profile_color": "#1d9bf0",
+        "created_at": utcnow(),
+    }
+    try:
+        async with shards.directory.write() as conn:
+            await conn.execute(insert(accounts).values(**values))
+    except IntegrityError:
+        # Someone took the name or address between our check and our insert.
+        await _ensure_available(shards, username=username, email=email)
+        raise
+    account = await get_by_id(shards, values["id"])
+    assert account is not None
+    return account
+
+
+async def _ensure_available(shards: ShardSet, *, username: str, email: str | None) -> None:
+    async with shards.directory.read() as conn:
+        taken = (
+            await conn.execute(
+                select(accounts.c.username_key, accounts.c.email_key).where(
+                    (accounts.c.username_key == username.lower())
+                    | (accounts.c.email_key == (email or "").lower())
+                )
+            )
+        ).all()
+    for row in taken:
+        if row.username_key == username.lower():
+            raise Conflict(_("That username is taken."), field="username")
+        raise Conflict(_("An account with that email address already exists."), field="email")
+
+
+async def authenticate(
+    shards: ShardSet, passwords: Passwords, *, login: str, password: str
+) -> Account:
+    """The account for a username or email and its password, or Unauthorized."""
+    key = login.strip().removeprefix("@").lower()
+    column = accounts.c.email_key if "@" in key else accounts.c.username_key
+    async with shards.directory.read() as conn:
+        row = (await conn.execute(select(accounts).where(column == key))).first()
+    if not await passwords.verify(row.password_hash if row else None, password) or row is None:
+        raise Unauthorized(_("Wrong username, email or password."), field="login")
+    if passwords.needs_rehash(row.password_hash):
+        await _set_password_hash(shards, row.id, await passwords.hash(password))
+    return Account.from_row(row)
+
+
+async def get_by_id(shards: ShardSet, account_id: int) -> Account | None:
+    found = await get_many(shards, [account_id])
+    return found.get(account_id)
+
+
+async def get_many(shards: ShardSet, account_ids: Iterable[int]) -> dict[int, Account]:
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    async with shards.directory.read() as conn:
+        rows = (await conn.execute(select(accounts).where(accounts.c.id.in_(wanted)))).all()
+    return {row.id: Account.from_row(row) for row in rows}
+
+
+async def get_by_username(shards: ShardSet, username: str) -> Account | None:
+    async with shards.directory.read() as conn:
+        row = (
+            await conn.execute(select(accounts).where(accounts.c.username_key == username.lower()))
+        ).first()
+    return Account.from_row(row) if row else None
+
+
+async def ids_for_usernames(shards: ShardSet, usernames: Iterable[str]) -> dict[str, int]:
+    """Lower-cased username -> account id, for those that exist."""
+    keys = sorted({u.lower() for u in usernames})
+    if not keys:
+        return {}
+    async with shards.directory.read() as conn:
+        rows = (
+            await conn.execute(
+                select(accounts.c.username_key, accounts.c.id).where(
+                    accounts.c.username_key.in_(keys)
+                )
+            )
+        ).all()
+    return {row.username_key: row.id for row in rows}
+
+
+async def counts_for(shards: ShardSet, account_id: int) -> Counts:
+    async with shards.for_id(account_id).read() as conn:
+        row = (
+            await conn.execute(
+                select(account_counters).where(account_counters.c.account_id == account_id)
+            )
+        ).first()
+    return Counts(row.posts, row.following, row.followers) if row else Counts()
+
+
+async def update_profile(
+    shards: ShardSet,
+    account: Account,
+    *,
+    display_name: str,
+    bio: str,
+    locale: str | None,
+    use_gravatar: bool,
+    profile_color: str,
+) -> Account:
+    if locale is not None and locale not in SUPPORTED_LOCALE_CODES:
+        raise InvalidInput(_("Choose a language from the list."), field="locale")
+    values = {
+        "display_name": clean_display_name(display_name),
+        "bio": clean_bio(bio),
+        "locale": locale,
+        "use_gravatar": use_gravatar,
+        "profile_color": clean_color(profile_color),
+    }
+    async with shards.directory.write() as conn:
+        await conn.execute(update(accounts).where(accounts.c.id == account.id).values(**values))
+    updated = await get_by_id(shards, account.id)
+    assert updated is not None
+    return updated
+
+
+async def change_credentials(
+    shards: ShardSet,
+    passwords: Passwords,
+    account: Account,
+    *,
+    current_password: str,
+    new_email: str | None = None,
+    new_password: str | None = None,
+) -> Account:
+    """Change email and/or password; both need the current password."""
+    async with shards.directory.read() as conn:
+        current_hash = (
+            await conn.execute(select(accounts.c.password_hash).where(accounts.c.id == account.id))
+        ).scalar_one()
+    if not await passwords.verify(current_hash, current_password):
+        raise InvalidInput(_("Your current password is not right."), field="current_password")
+    values: dict[str, object] = {}
+    if new_email is not None and new_email.strip().lower() != account.email.lower():
+        email = clean_email(new_email)
+        async with shards.directory.read() as conn:
+            clash = (
+                await conn.execute(
+                    select(func.count()).where(accounts.c.email_key == email.lower())
+                )
+            ).scalar_one()
+        if clash:
+            raise Conflict(_("An account with that email address already exists."), field="email")
+        values.update(email=email, email_key=email.lower())
+    if new_password:
+        values["password_hash"] = await passwords.hash(clean_password(new_password, "new_password"))
+    if values:
+        try:
+            async with shards.directory.write() as conn:
+                await conn.execute(
+                    update(accounts).where(accounts.c.id == account.id).values(**values)
+                )
+        except IntegrityError:
+            raise Conflict(
+                _("An account with that email address already exists."), field="email"
+            ) from None
+    updated = await get_by_id(shards, account.id)
+    assert updated is not None
+    return updated
+
+
+async def _set_password_hash(shards: ShardSet, account_id: int, password_hash: str) -> None:
+    async with shards.directory.write() as conn:
+        await conn.execute(
+            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
+        )

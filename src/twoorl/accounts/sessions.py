@@ -1,0 +1,107 @@
+"""Login sessions: a random token in the cookie, only its SHA-256 in the database, so a
+session can be listed and revoked but a stolen table cannot be replayed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+
+from twoorl.accounts.models import Account
+from twoorl.accounts.service import get_by_id
+from twoorl.accounts.tables import sessions
+from twoorl.storage.shards import ShardSet
+from twoorl.storage.types import utcnow
+
+SESSION_LIFETIME = timedelta(days=30)
+# Refreshing last_seen_at on every request would make every page view a write.
+TOUCH_INTERVAL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    token_hash: str
+    created_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    ip: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def start_session(
+    shards: ShardSet, account: Account, *, user_agent: str = "", ip: str = ""
+) -> str:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    async with shards.directory.write() as conn:
+        await conn.execute(
+            insert(sessions).values(
+                token_hash=hash_token(token),
+                account_id=account.id,
+                created_at=now,
+                last_seen_at=now,
+                user_agent=user_agent[:200],
+                ip=ip[:45],
+            )
+        )
+    return token
+
+
+async def account_for_token(shards: ShardSet, token: str) -> tuple[Account, str] | None:
+    """The signed-in account and the session's hash, or None for an unknown/expired token."""
+    token_hash = hash_token(token)
+    async with shards.directory.read() as conn:
+        row = (
+            await conn.execute(select(sessions).where(sessions.c.token_hash == token_hash))
+        ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > SESSION_LIFETIME:
+        await end_session(shards, token_hash)
+        return None
+    if now - row.last_seen_at > TOUCH_INTERVAL:
+        async with shards.directory.write() as conn:
+            await conn.execute(
+                update(sessions).where(sessions.c.token_hash == token_hash).values(last_seen_at=now)
+            )
+    account = await get_by_id(shards, row.account_id)
+    return (account, token_hash) if account else None
+
+
+async def end_session(shards: ShardSet, token_hash: str, *, account_id: int | None = None) -> bool:
+    """Revoke one session (only the owner's, when ``account_id`` is given)."""
+    statement = delete(sessions).where(sessions.c.token_hash == token_hash)
+    if account_id is not None:
+        statement = statement.where(sessions.c.account_id == account_id)
+    async with shards.directory.write() as conn:
+        return (await conn.execute(statement)).rowcount > 0
+
+
+async def list_sessions(shards: ShardSet, account_id: int) -> list[SessionInfo]:
+    async with shards.directory.read() as conn:
+        rows = (
+            await conn.execute(
+                select(sessions)
+                .where(sessions.c.account_id == account_id)
+                .order_by(sessions.c.last_seen_at.desc())
+            )
+        ).all()
+    return [
+        SessionInfo(r.token_hash, r.created_at, r.last_seen_at, r.user_agent, r.ip) for r in rows
+    ]
+
+
+async def end_other_sessions(shards: ShardSet, account_id: int, keep_token_hash: str) -> None:
+    async with shards.directory.write() as conn:
+        await conn.execute(
+            delete(sessions).where(
+                sessions.c.account_id == account_id, sessions.c.token_hash != keep_token_hash
+            )
+        )

@@ -1,0 +1,114 @@
+"""The ASGI application. ``create_app`` builds everything; importing this module builds nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from twoorl import i18n
+from twoorl.errors import TwoorlError
+from twoorl.i18n import _
+from twoorl.settings import Settings, load_settings
+from twoorl.storage.migrate import migrate_shards
+from twoorl.web import accounts, posts, profiles, timelines
+from twoorl.web.auth import optional_account
+from twoorl.web.services import Services
+from twoorl.web.templating import build_templates, render
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services: Services = app.state.services
+        if migrate:
+            await migrate_shards(services.shards)
+        worker_task = None
+        if settings.inline_workers:
+            worker_task = asyncio.create_task(services.worker.run_forever(), name="twoorl-jobs")
+        try:
+            yield
+        finally:
+            if worker_task:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await services.shards.dispose()
+
+    app = FastAPI(
+        title="Twoorl", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.services = Services.build(settings, build_templates())
+
+    @app.middleware("http")
+    async def per_request(request: Request, call_next) -> Response:
+        i18n.set_locale(i18n.DEFAULT_LOCALE)
+        if not request.url.path.startswith(("/static/", "/avatars/")):
+            # Every page's header shows who is signed in, so resolve it once up front.
+            await optional_account(request)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    _install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (accounts, timelines, profiles, posts):
+        app.include_router(module.router)
+    return app
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    def error_page(request: Request, status: int, message: str) -> Response:
+        return render(
+            request, "error.html", {"title": message, "message": message, "status": status}, status
+        )
+
+    @app.exception_handler(TwoorlError)
+    async def domain_error(request: Request, exc: TwoorlError) -> Response:
+        return error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        return error_page(
+            request,
+            400,
+            _("Something in that request was not right: %(where)s.")
+            % {"where": ", ".join(str(e["loc"][-1]) for e in exc.errors()) or "?"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (301, 302, 303, 307, 308):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        messages = {
+            404: _("This page does not exist."),
+            405: _("That is not something you can do here."),
+        }
+        return error_page(
+            request, exc.status_code, messages.get(exc.status_code, _("Something went wrong."))
+        )
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_page(request, 500, _("Something went wrong on our side. Please try again."))
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory for ``twoorl serve`` (migrations already ran in the CLI)."""
+    return create_app(migrate=False)

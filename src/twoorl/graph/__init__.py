@@ -1,0 +1,1 @@
+"""The social graph: follow and unfollow, followers and following."""

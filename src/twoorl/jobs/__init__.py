@@ -1,0 +1,1 @@
+"""Background work: a transactional outbox per shard, workers and the handler registry."""

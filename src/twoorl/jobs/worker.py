@@ -1,0 +1,133 @@
+"""Running jobs: claim a batch under a lease, run each handler, delete on success, back off
+and retry on failure, park as failed after ``max_attempts``.
+
+A worker that dies mid-job loses nothing: its lease runs out and another worker runs the job
+again, which is why every handler is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from twoorl.jobs.registry import handler_for
+from twoorl.jobs.tables import jobs
+from twoorl.storage.shards import Shard, ShardSet
+from twoorl.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict
+    attempts: int
+
+
+class Worker:
+    def __init__(
+        self,
+        shards: ShardSet,
+        *,
+        batch_size: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 8,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.shards = shards
+        self.batch_size = batch_size
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the loop that new jobs were committed, so it need not wait for the next poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                ran = await self.run_due_once()
+            except Exception:
+                log.exception("job worker pass failed; retrying")
+                ran = 0
+            if ran:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    async def drain(self, max_passes: int = 100) -> None:
+        """Run jobs until none is due (jobs may queue further jobs)."""
+        for _ in range(max_passes):
+            if not await self.run_due_once():
+                return
+        raise RuntimeError(f"jobs kept coming after {max_passes} passes")
+
+    async def run_due_once(self) -> int:
+        counts = await asyncio.gather(*(self._run_batch(s) for s in self.shards.shards))
+        return sum(counts)
+
+    async def _run_batch(self, shard: Shard) -> int:
+        claimed = await self._claim(shard)
+        for job in claimed:
+            await self._run(shard, job)
+        return len(claimed)
+
+    async def _claim(self, shard: Shard) -> list[ClaimedJob]:
+        now = utcnow()
+        due = (
+            select(jobs.c.id)
+            .where(
+                jobs.c.failed_at.is_(None),
+                jobs.c.run_after <= now,
+                or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now),
+            )
+            .order_by(jobs.c.run_after, jobs.c.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        async with shard.write() as conn:
+            rows = (
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_(due.scalar_subquery()))
+                    .values(locked_until=now + self.lease, attempts=jobs.c.attempts + 1)
+                    .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts)
+                )
+            ).all()
+        return [ClaimedJob(r.id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
+
+    async def _run(self, shard: Shard, job: ClaimedJob) -> None:
+        try:
+            await handler_for(job.kind)(self.shards, job.payload)
+        except Exception as exc:
+            log.warning("job %s (%s) attempt %d failed: %r", job.id, job.kind, job.attempts, exc)
+            await self._record_failure(shard, job, f"{type(exc).__name__}: {exc}")
+            return
+        async with shard.write() as conn:
+            await conn.execute(delete(jobs).where(jobs.c.id == job.id))
+
+    async def _record_failure(self, shard: Shard, job: ClaimedJob, error: str) -> None:
+        now = utcnow()
+        values: dict[str, object] = {"last_error": error[:2000], "locked_until": None}
+        if job.attempts >= self.max_attempts:
+            values["failed_at"] = now
+        else:
+            values["run_after"] = now + backoff(job.attempts)
+        async with shard.write() as conn:
+            await conn.execute(update(jobs).where(and_(jobs.c.id == job.id)).values(**values))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential: 2 s, 4 s, 8 s ... capped at one hour."""
+    return timedelta(seconds=min(2**attempts, 3600))

@@ -1,0 +1,1 @@
+"""Posts: creating and deleting them, text rendering, permalinks and threads."""

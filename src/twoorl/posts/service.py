@@ -1,0 +1,178 @@
+"""Creating, reading and deleting posts, and threads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from twoorl.accounts import service as accounts
+from twoorl.accounts.models import Account
+from twoorl.accounts.tables import account_counters
+from twoorl.errors import Forbidden, InvalidInput, NotFound
+from twoorl.i18n import _, ngettext
+from twoorl.ids import is_valid, logical_shard_of, new_id
+from twoorl.jobs.outbox import enqueue
+from twoorl.posts.models import Post, PostView
+from twoorl.posts.tables import post_tags, posts, replies
+from twoorl.posts.text import hashtags, visible_length
+from twoorl.storage.shards import ShardSet
+from twoorl.storage.sql import add_to_counter
+
+MAX_THREAD_ANCESTORS = 40
+MAX_THREAD_REPLIES = 200
+
+
+def clean_text(text: str, max_length: int) -> str:
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput(_("Write something first: an empty post says nothing."), field="status")
+    length = visible_length(text)
+    if length > max_length:
+        raise InvalidInput(
+            ngettext(
+                "That post is %(over)d character too long (the limit is %(limit)d).",
+                "That post is %(over)d characters too long (the limit is %(limit)d).",
+                length - max_length,
+            )
+            % {"over": length - max_length, "limit": max_length},
+            field="status",
+        )
+    return text
+
+
+async def create_post(
+    shards: ShardSet,
+    author: Account,
+    text: str,
+    *,
+    max_length: int,
+    in_reply_to_id: int | None = None,
+) -> Post:
+    text = clean_text(text, max_length)
+    parent = await get_post(shards, in_reply_to_id) if in_reply_to_id else None
+    if in_reply_to_id and parent is None:
+        raise NotFound(_("The post you are replying to no longer exists."), field="in_reply_to_id")
+    shard = shards.for_id(author.id)
+    for _attempt in range(3):
+        post = Post(
+            id=new_id(logical_shard_of(author.id)),
+            author_id=author.id,
+            text=text,
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=parent.author_id if parent else None,
+        )
+        try:
+            async with shard.write() as conn:
+                await conn.execute(
+                    insert(posts).values(
+                        id=post.id,
+                        author_id=post.author_id,
+                        text=post.text,
+                        in_reply_to_id=post.in_reply_to_id,
+                        in_reply_to_account_id=post.in_reply_to_account_id,
+                    )
+                )
+                tags = hashtags(text)
+                if tags:
+                    await conn.execute(
+                        insert(post_tags), [{"tag": tag, "post_id": post.id} for tag in tags]
+                    )
+                await add_to_counter(conn, account_counters, "account_id", author.id, "posts", 1)
+                await enqueue(conn, "posts.link", {"post_id": post.id}, owner_id=author.id)
+            return post
+        except IntegrityError:
+            continue  # an id collision with another process: mint a new id and try again
+    raise RuntimeError("could not allocate a post id")
+
+
+async def get_post(shards: ShardSet, post_id: int | None) -> Post | None:
+    if post_id is None or not is_valid(post_id):
+        return None
+    async with shards.for_id(post_id).read() as conn:
+        row = (await conn.execute(select(posts).where(posts.c.id == post_id))).first()
+    return Post.from_row(row) if row else None
+
+
+async def get_posts(shards: ShardSet, post_ids: Iterable[int]) -> dict[int, Post]:
+    wanted = [i for i in set(post_ids) if is_valid(i)]
+    groups = shards.group_by_shard(wanted)
+
+    async def fetch(shard, conn):
+        rows = (await conn.execute(select(posts).where(posts.c.id.in_(groups[shard])))).all()
+        return [Post.from_row(r) for r in rows]
+
+    found: dict[int, Post] = {}
+    for batch in await shards.gather(fetch, groups.keys()):
+        found.update((p.id, p) for p in batch)
+    return found
+
+
+async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
+    post = await get_post(shards, post_id)
+    if post is None:
+        raise NotFound(_("That post does not exist."))
+    if post.author_id != actor.id:
+        raise Forbidden(_("You can only delete your own posts."))
+    async with shards.for_id(post.id).write() as conn:
+        deleted = await conn.execute(delete(posts).where(posts.c.id == post.id))
+        if deleted.rowcount:
+            await conn.execute(delete(post_tags).where(post_tags.c.post_id == post.id))
+            await add_to_counter(conn, account_counters, "account_id", post.author_id, "posts", -1)
+            await enqueue(
+                conn,
+                "posts.unlink",
+                {
+                    "post_id": post.id,
+                    "author_id": post.author_id,
+                    "text": post.text,
+                    "in_reply_to_id": post.in_reply_to_id,
+                    "in_reply_to_account_id": post.in_reply_to_account_id,
+                },
+                owner_id=post.author_id,
+            )
+    return post
+
+
+async def present(shards: ShardSet, found: Iterable[Post]) -> list[PostView]:
+    """Attach authors (one directory query for the whole page); drop posts whose author is gone."""
+    found = list(found)
+    people = await accounts.get_many(
+        shards,
+        [p.author_id for p in found]
+        + [p.in_reply_to_account_id for p in found if p.in_reply_to_account_id],
+    )
+    return [
+        PostView(p, people[p.author_id], people.get(p.in_reply_to_account_id or 0))
+        for p in found
+        if p.author_id in people
+    ]
+
+
+async def thread(shards: ShardSet, post: Post) -> tuple[list[Post], list[Post]]:
+    """The ancestors (oldest first) and the direct replies (oldest first) of ``post``."""
+    ancestors: list[Post] = []
+    parent_id = post.in_reply_to_id
+    while parent_id and len(ancestors) < MAX_THREAD_ANCESTORS:
+        parent = await get_post(shards, parent_id)
+        if parent is None:
+            break
+        ancestors.append(parent)
+        parent_id = parent.in_reply_to_id
+    ancestors.reverse()
+    async with shards.for_id(post.id).read() as conn:
+        reply_ids = (
+            (
+                await conn.execute(
+                    select(replies.c.reply_id)
+                    .where(replies.c.parent_id == post.id)
+                    .order_by(replies.c.reply_id)
+                    .limit(MAX_THREAD_REPLIES)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    found = await get_posts(shards, reply_ids)
+    return ancestors, [found[i] for i in reply_ids if i in found]

@@ -1,0 +1,41 @@
+"""Post tables, all on the author's home shard except where noted."""
+
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+
+from twoorl.storage.metadata import metadata
+
+posts = Table(
+    "posts",
+    metadata,
+    # The snowflake id carries the creation time; there is no separate timestamp column.
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("in_reply_to_id", BigInteger, nullable=True),
+    Column("in_reply_to_account_id", BigInteger, nullable=True),
+)
+# Each author's newest-first page comes straight off this index (fan-in reads).
+Index("ix_posts_author_id_id", posts.c.author_id, posts.c.id.desc())
+
+post_tags = Table(
+    "post_tags",
+    metadata,
+    Column("tag", String(100), primary_key=True),
+    Column("post_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# On the mentioned account's shard: "posts that mention me" is one local query.
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("post_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# On the parent post's shard: a thread's replies are one local query.
+replies = Table(
+    "replies",
+    metadata,
+    Column("parent_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("reply_id", BigInteger, primary_key=True, autoincrement=False),
+)

@@ -1,0 +1,127 @@
+"""Post text: how long it is as a person counts it, what it mentions and tags, and how it
+renders to safe HTML (escape first, then link URLs, @mentions and #hashtags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import regex
+from markupsafe import Markup, escape
+
+URL_LENGTH = 23  # every link counts the same, however long, as on Twitter/Mastodon
+MAX_TAG_LENGTH = 100
+
+_URL = r"https?://[^\s<>\"'\p{Cc}]+"
+_MENTION = r"(?<![\p{L}\p{N}_@/.])@(?P<username>[A-Za-z0-9_]{1,30})(?![A-Za-z0-9_@])"
+# A hashtag holds letters, digits and underscores, and at least one letter (#2024 is a number).
+_HASHTAG = r"(?<![\p{L}\p{N}_#&/])#(?P<tagname>[\p{L}\p{N}_]*\p{L}[\p{L}\p{N}_]*)"
+_TOKEN = regex.compile(f"(?P<url>{_URL})|(?P<mention>{_MENTION})|(?P<tag>{_HASHTAG})")
+_TRAILING_PUNCTUATION = ".,:;!?\"')]}"
+_GRAPHEME = regex.compile(r"\X")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "text", "url", "mention" or "tag"
+    text: str  # exactly as written
+    value: str  # the URL, the username, or the tag without '#'
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        start, end = match.span()
+        kind = next(k for k in ("url", "mention", "tag") if match.group(k) is not None)
+        written = match.group(0)
+        if kind == "url":
+            # "see https://x.org/a." ends the sentence, not the link (unless the parens pair up).
+            stripped = written.rstrip(_TRAILING_PUNCTUATION)
+            if written.endswith(")") and stripped.count("(") > stripped.count(")"):
+                stripped += ")"
+            end = start + len(stripped)
+            written = stripped
+            value = written
+        elif kind == "mention":
+            value = match.group("username")
+        else:
+            value = match.group("tagname")
+        if start > position:
+            tokens.append(Token("text", text[position:start], text[position:start]))
+        tokens.append(Token(kind, written, value))
+        position = end
+    if position < len(text):
+        tokens.append(Token("text", text[position:], text[position:]))
+    return _merge_adjacent_text(tokens)
+
+
+def _merge_adjacent_text(tokens: list[Token]) -> list[Token]:
+    merged: list[Token] = []
+    for token in tokens:
+        if merged and token.kind == "text" and merged[-1].kind == "text":
+            joined = merged[-1].text + token.text
+            merged[-1] = Token("text", joined, joined)
+        else:
+            merged.append(token)
+    return merged
+
+
+def visible_length(text: str) -> int:
+    """Characters as a person sees them (grapheme clusters: an emoji with modifiers is one),
+    with every URL counted as ``URL_LENGTH``."""
+    total = 0
+    for token in tokenize(text):
+        if token.kind == "url":
+            total += URL_LENGTH
+        else:
+            total += len(_GRAPHEME.findall(token.text))
+    return total
+
+
+def mentioned_usernames(text: str) -> list[str]:
+    """Each @username once, in order of first appearance, case kept as written."""
+    seen: dict[str, str] = {}
+    for token in tokenize(text):
+        if token.kind == "mention":
+            seen.setdefault(token.value.lower(), token.value)
+    return list(seen.values())
+
+
+def hashtags(text: str) -> list[str]:
+    """Each tag once, normalised (case-folded), without '#'."""
+    seen: dict[str, None] = {}
+    for token in tokenize(text):
+        if token.kind == "tag" and len(token.value) <= MAX_TAG_LENGTH:
+            seen.setdefault(normalize_tag(token.value), None)
+    return list(seen)
+
+
+def normalize_tag(tag: str) -> str:
+    return tag.removeprefix("#").casefold()
+
+
+def render_html(text: str) -> Markup:
+    """Safe HTML for a post: all text escaped, links with rel="nofollow noopener"."""
+    parts: list[str] = []
+    for token in tokenize(text):
+        if token.kind == "url":
+            parts.append(
+                f'<a href="{escape(token.value)}" rel="nofollow noopener" target="_blank">'
+                f"{escape(_shorten(token.value))}</a>"
+            )
+        elif token.kind == "mention":
+            parts.append(
+                f'<a class="mention" href="/@{escape(token.value)}">@{escape(token.value)}</a>'
+            )
+        elif token.kind == "tag":
+            href = "/tags/" + quote(normalize_tag(token.value))
+            parts.append(f'<a class="hashtag" href="{escape(href)}">#{escape(token.value)}</a>')
+        else:
+            parts.append(str(escape(token.text)))
+    return Markup("".join(parts))
+
+
+def _shorten(url: str, keep: int = 40) -> str:
+    shown = url.split("://", 1)[-1]
+    return shown if len(shown) <= keep else shown[: keep - 1] + "…"

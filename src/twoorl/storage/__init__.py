@@ -1,0 +1,1 @@
+"""Databases: one engine per physical shard, the logical-shard router, schema and migrations."""

@@ -1,0 +1,134 @@
+"""Physical shards and the router from ids to shards.
+
+Content is spread over ``LOGICAL_SHARDS`` logical shards, mapped onto the physical databases
+in contiguous ranges. Growing the cluster moves whole logical shards to a new database; no
+user is ever rehashed, because the logical shard is written into every id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from twoorl.ids import LOGICAL_SHARDS, logical_shard_of
+
+T = TypeVar("T")
+
+
+def physical_index_of_logical(logical_shard: int, physical_count: int) -> int:
+    return logical_shard * physical_count // LOGICAL_SHARDS
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int
+    url: str
+    engine: AsyncEngine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
+        so concurrent writers queue on busy_timeout instead of failing mid-transaction."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(twoorl_immediate=True)
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+
+class ShardSet:
+    """All physical shards of a deployment. The first one also holds the account directory."""
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        if not urls:
+            raise ValueError("at least one shard is needed")
+        self.shards = [Shard(i, url, create_shard_engine(url)) for i, url in enumerate(urls)]
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    @property
+    def directory(self) -> Shard:
+        return self.shards[0]
+
+    def for_id(self, snowflake: int) -> Shard:
+        """The shard that owns the entity with this id (a user, or anything a user owns)."""
+        return self.for_logical(logical_shard_of(snowflake))
+
+    def for_logical(self, logical_shard: int) -> Shard:
+        return self.shards[physical_index_of_logical(logical_shard, len(self.shards))]
+
+    def group_by_shard(self, ids: Iterable[int]) -> dict[Shard, list[int]]:
+        groups: dict[Shard, list[int]] = defaultdict(list)
+        for snowflake in ids:
+            groups[self.for_id(snowflake)].append(snowflake)
+        return dict(groups)
+
+    def logical_shards_of(self, shard: Shard) -> range:
+        """The logical shards that live on ``shard`` (a contiguous range)."""
+        n = len(self.shards)
+        first = next(
+            i for i in range(LOGICAL_SHARDS) if physical_index_of_logical(i, n) == shard.index
+        )
+        last = first
+        while last + 1 < LOGICAL_SHARDS and physical_index_of_logical(last + 1, n) == shard.index:
+            last += 1
+        return range(first, last + 1)
+
+    async def gather(
+        self,
+        work: Callable[[Shard, AsyncConnection], Awaitable[T]],
+        shards: Iterable[Shard] | None = None,
+    ) -> list[T]:
+        """Run ``work`` on each shard concurrently, each on its own connection: the seed's pmap."""
+
+        async def run(shard: Shard) -> T:
+            async with shard.engine.connect() as conn:
+                return await work(shard, conn)
+
+        return list(await asyncio.gather(*(run(s) for s in (shards or self.shards))))
+
+    async def dispose(self) -> None:
+        await asyncio.gather(*(s.engine.dispose() for s in self.shards))
+
+
+def create_shard_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_begin(conn) -> None:
+    immediate = conn.get_execution_options().get("twoorl_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    # WAL lets readers run during a write; busy_timeout makes writers queue instead of fail.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,31 @@
+"""Small dialect-portable SQL helpers (PostgreSQL and SQLite both speak ON CONFLICT)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, **values: object):
+    """``INSERT ... ON CONFLICT DO NOTHING``; the result's rowcount says whether it inserted."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+
+async def insert_if_absent(conn: AsyncConnection, table: Table, **values: object) -> bool:
+    result = await conn.execute(insert_ignoring_conflicts(conn, table, **values))
+    return result.rowcount == 1
+
+
+async def add_to_counter(
+    conn: AsyncConnection, table: Table, key_column: str, key: int, column: str, delta: int
+) -> None:
+    """Upsert ``column += delta`` on the row ``key``, creating it at zero if missing."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values({key_column: key, column: max(delta, 0)})
+    statement = statement.on_conflict_do_update(
+        index_elements=[key_column],
+        set_={column: table.c[column] + delta},
+    )
+    await conn.execute(statement)

@@ -1,0 +1,1 @@
+"""Timelines: fan-in reads across shards, the k-way merge, paging."""

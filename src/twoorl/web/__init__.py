@@ -1,0 +1,1 @@
+"""The HTML site: thin routers over the domain services, Jinja2 templates, static files."""

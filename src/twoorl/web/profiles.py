@@ -1,0 +1,144 @@
+"""Profile pages, follow / unfollow, followers and following lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from twoorl.accounts import service as accounts
+from twoorl.accounts.identicon import identicon_svg
+from twoorl.accounts.models import Account
+from twoorl.errors import NotFound
+from twoorl.graph import service as graph
+from twoorl.i18n import _
+from twoorl.ids import MAX_ID, is_valid
+from twoorl.posts.service import present
+from twoorl.timelines import service as timelines
+from twoorl.timelines.service import PageRequest
+from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
+from twoorl.web.security import CsrfChecked
+from twoorl.web.services import Services, services
+from twoorl.web.templating import render
+
+router = APIRouter()
+ServicesDep = Annotated[Services, Depends(services)]
+Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+PEOPLE_PER_PAGE = 40
+
+
+async def _account_or_404(svc: Services, username: str) -> Account:
+    account = await accounts.get_by_username(svc.shards, username)
+    if account is None:
+        raise NotFound(
+            _("There is nobody called @%(username)s here.") % {"username": username[:40]}
+        )
+    return account
+
+
+async def _profile_context(svc: Services, account: Account, viewer: Account | None) -> dict:
+    return {
+        "account": account,
+        "counts": await accounts.counts_for(svc.shards, account.id),
+        "viewer_follows": bool(viewer)
+        and viewer.id != account.id
+        and await graph.is_following(svc.shards, viewer.id, account.id),
+    }
+
+
+@router.get("/avatars/{name}.svg")
+async def avatar(name: str) -> Response:
+    if not (name.isdigit() and is_valid(int(name))):
+        raise NotFound(_("No such avatar."))
+    return Response(
+        identicon_svg(name),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+@router.get("/@{username}")
+async def profile(
+    request: Request, svc: ServicesDep, viewer: MaybeAccount, username: str, max_id: Cursor = None
+) -> Response:
+    account = await _account_or_404(svc, username)
+    page = await timelines.by_author(svc.shards, account.id, PageRequest(max_id=max_id))
+    return render(
+        request,
+        "profile.html",
+        {
+            **await _profile_context(svc, account, viewer),
+            "title": f"{account.name} (@{account.username})",
+            "posts": await present(svc.shards, page.posts),
+            "next_max_id": page.next_max_id,
+        },
+    )
+
+
+@router.post("/@{username}/follow")
+async def follow(
+    svc: ServicesDep,
+    viewer: CurrentAccount,
+    _csrf: CsrfChecked,
+    username: str,
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    account = await _account_or_404(svc, username)
+    await graph.follow(svc.shards, viewer, account)
+    svc.worker.wake()
+    return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
+
+
+@router.post("/@{username}/unfollow")
+async def unfollow(
+    svc: ServicesDep,
+    viewer: CurrentAccount,
+    _csrf: CsrfChecked,
+    username: str,
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    account = await _account_or_404(svc, username)
+    await graph.unfollow(svc.shards, viewer, account)
+    svc.worker.wake()
+    return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
+
+
+async def _people_page(
+    request: Request, svc: Services, viewer, username: str, before: int | None, which: str
+) -> Response:
+    account = await _account_or_404(svc, username)
+    lister = graph.followers_page if which == "followers" else graph.following_page
+    edges = await lister(svc.shards, account.id, before=before, limit=PEOPLE_PER_PAGE)
+    people = await accounts.get_many(svc.shards, edges.account_ids)
+    heading = (
+        _("People following @%(username)s")
+        if which == "followers"
+        else _("People @%(username)s follows")
+    ) % {"username": account.username}
+    return render(
+        request,
+        "people.html",
+        {
+            **await _profile_context(svc, account, viewer),
+            "title": heading,
+            "heading": heading,
+            "which": which,
+            "people": [people[i] for i in edges.account_ids if i in people],
+            "next_cursor": edges.next_cursor,
+        },
+    )
+
+
+@router.get("/@{username}/followers")
+async def followers(
+    request: Request, svc: ServicesDep, viewer: MaybeAccount, username: str, before: Cursor = None
+) -> Response:
+    return await _people_page(request, svc, viewer, username, before, "followers")
+
+
+@router.get("/@{username}/following")
+async def following(
+    request: Request, svc: ServicesDep, viewer: MaybeAccount, username: str, before: Cursor = None
+) -> Response:
+    return await _people_page(request, svc, viewer, username, before, "following")

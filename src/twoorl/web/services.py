@@ -1,0 +1,41 @@
+"""The objects a running app shares between requests, built once in ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from twoorl.accounts.passwords import Passwords
+from twoorl.jobs.worker import Worker
+from twoorl.settings import Settings
+from twoorl.storage.shards import ShardSet
+
+
+@dataclass
+class Services:
+    settings: Settings
+    shards: ShardSet
+    passwords: Passwords
+    worker: Worker
+    templates: Jinja2Templates
+    rate_limiter: MovingWindowRateLimiter
+
+    @classmethod
+    def build(cls, settings: Settings, templates: Jinja2Templates) -> Services:
+        shards = ShardSet(settings.shard_urls)
+        return cls(
+            settings=settings,
+            shards=shards,
+            passwords=Passwords(settings.password_hash_profile),
+            worker=Worker(shards),
+            templates=templates,
+            rate_limiter=MovingWindowRateLimiter(MemoryStorage()),
+        )
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services

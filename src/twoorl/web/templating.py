@@ -1,0 +1,78 @@
+"""Jinja2 set-up: autoescaping, gettext, and the filters every page uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from twoorl import i18n
+from twoorl.accounts.identicon import gravatar_url
+from twoorl.accounts.models import Account
+from twoorl.storage.types import utcnow
+from twoorl.web.security import csrf_token, set_pending_cookies
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def relative_time(moment: datetime) -> str:
+    delta = moment - utcnow()
+    if abs(delta.total_seconds()) < 45:
+        return i18n.gettext("just now")
+    return format_timedelta(
+        delta, add_direction=True, threshold=1.1, format="short", locale=i18n.babel_locale()
+    )
+
+
+def full_time(moment: datetime) -> str:
+    return format_datetime(moment, format="medium", locale=i18n.babel_locale())
+
+
+def avatar_url(account: Account, size: int = 96) -> str:
+    if account.use_gravatar:
+        return gravatar_url(account.email, size)
+    return f"/avatars/{account.id}.svg"
+
+
+def number(value: int) -> str:
+    return format_decimal(value, locale=i18n.babel_locale())
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    return {
+        "current_account": getattr(request.state, "account", None),
+        "csrf_token": csrf_token(request),
+        "max_post_length": request.app.state.services.settings.max_post_length,
+        "html_lang": i18n.current_locale().replace("_", "-"),
+    }
+
+
+def build_templates(*, strict: bool = False) -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
+    )
+    templates = Jinja2Templates(env=env, context_processors=[_page_context])
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        relative_time=relative_time, full_time=full_time, avatar_url=avatar_url, number=number
+    )
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.services.templates
+    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    set_pending_cookies(request, response)
+    return response

@@ -1,0 +1,126 @@
+"""Timeline pages: home, public, mentions, tags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from twoorl.errors import TwoorlError
+from twoorl.i18n import _
+from twoorl.ids import MAX_ID
+from twoorl.posts.service import present
+from twoorl.timelines import service as timelines
+from twoorl.timelines.service import Page, PageRequest
+from twoorl.web.auth import CurrentAccount, MaybeAccount
+from twoorl.web.services import Services, services
+from twoorl.web.templating import render
+
+router = APIRouter()
+ServicesDep = Annotated[Services, Depends(services)]
+MaxId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+async def render_timeline(
+    request: Request,
+    svc: Services,
+    page: Page,
+    *,
+    title: str,
+    heading: str,
+    compose: bool = False,
+    empty: str = "",
+    compose_error: TwoorlError | None = None,
+    compose_text: str = "",
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "timeline.html",
+        {
+            "title": title,
+            "heading": heading,
+            "posts": await present(svc.shards, page.posts),
+            "next_max_id": page.next_max_id,
+            "compose": compose,
+            "compose_error": compose_error,
+            "compose_text": compose_text,
+            "empty": empty,
+        },
+        status_code=status_code,
+    )
+
+
+async def home_page(
+    request: Request,
+    svc: Services,
+    account,
+    max_id: int | None = None,
+    *,
+    compose_error: TwoorlError | None = None,
+    compose_text: str = "",
+) -> Response:
+    page = await timelines.home(svc.shards, account.id, PageRequest(max_id=max_id))
+    return await render_timeline(
+        request,
+        svc,
+        page,
+        title=_("Home"),
+        heading=_("Home"),
+        compose=True,
+        empty=_("Nothing here yet. Post something, or follow people to see their posts."),
+        compose_error=compose_error,
+        compose_text=compose_text,
+        status_code=compose_error.status_code if compose_error else 200,
+    )
+
+
+@router.get("/")
+async def home(
+    request: Request, svc: ServicesDep, account: MaybeAccount, max_id: MaxId = None
+) -> Response:
+    if account is None:
+        return await public(request, svc, max_id)
+    return await home_page(request, svc, account, max_id)
+
+
+@router.get("/public")
+async def public(request: Request, svc: ServicesDep, max_id: MaxId = None) -> Response:
+    page = await timelines.public(svc.shards, PageRequest(max_id=max_id))
+    return await render_timeline(
+        request,
+        svc,
+        page,
+        title=_("Public timeline"),
+        heading=_("What everyone is saying"),
+        empty=_("No posts yet. Be the first!"),
+    )
+
+
+@router.get("/mentions")
+async def mentions(
+    request: Request, svc: ServicesDep, account: CurrentAccount, max_id: MaxId = None
+) -> Response:
+    page = await timelines.mentioning(svc.shards, account.id, PageRequest(max_id=max_id))
+    return await render_timeline(
+        request,
+        svc,
+        page,
+        title=_("Mentions"),
+        heading=_("Posts that mention you"),
+        empty=_("Nobody has mentioned you yet."),
+    )
+
+
+@router.get("/tags/{tag}")
+async def tag(request: Request, svc: ServicesDep, tag: str, max_id: MaxId = None) -> Response:
+    page = await timelines.tagged(svc.shards, tag[:100], PageRequest(max_id=max_id))
+    return await render_timeline(
+        request,
+        svc,
+        page,
+        title=f"#{tag}",
+        heading=_("Posts tagged #%(tag)s") % {"tag": tag[:100]},
+        empty=_("No posts with this tag yet."),
+    )
