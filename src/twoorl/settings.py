@@ -98,8 +98,16 @@ def load_settings(**overrides: object) -> Settings:
 def _persistent_secret_key(data_dir: Path) -> str:
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
-        return path.read_text().strip()
+        key = path.read_text().strip()
+        if len(key) >= 32:
+            return key
+        raise SettingsError(
+            f"TWOORL_SECRET_KEY: the saved key in {path} is damaged; delete the file to make a new one"
+        )
     key = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(key + "\n")
+    # Write then rename, so a crash never leaves an empty or partial key behind.
+    partial = path.with_suffix(".partial")
+    partial.touch(mode=0o600)
+    partial.write_text(key + "\n")
+    partial.replace(path)
     return key

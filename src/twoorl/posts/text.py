@@ -3,6 +3,7 @@ renders to safe HTML (escape first, then link URLs, @mentions and #hashtags)."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -15,7 +16,9 @@ MAX_TAG_LENGTH = 100
 _URL = r"https?://[^\s<>\"'\p{Cc}]+"
 _MENTION = r"(?<![\p{L}\p{N}_@/.])@(?P<username>[A-Za-z0-9_]{1,30})(?![A-Za-z0-9_@])"
 # A hashtag holds letters, digits and underscores, and at least one letter (#2024 is a number).
-_HASHTAG = r"(?<![\p{L}\p{N}_#&/])#(?P<tagname>[\p{L}\p{N}_]*\p{L}[\p{L}\p{N}_]*)"
+_HASHTAG = (
+    r"(?<![\p{L}\p{M}\p{N}_#&/])#(?P<tagname>[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*)"
+)
 _TOKEN = regex.compile(f"(?P<url>{_URL})|(?P<mention>{_MENTION})|(?P<tag>{_HASHTAG})")
 _TRAILING_PUNCTUATION = ".,:;!?\"')]}"
 _GRAPHEME = regex.compile(r"\X")
@@ -36,12 +39,8 @@ def tokenize(text: str) -> list[Token]:
         kind = next(k for k in ("url", "mention", "tag") if match.group(k) is not None)
         written = match.group(0)
         if kind == "url":
-            # "see https://x.org/a." ends the sentence, not the link (unless the parens pair up).
-            stripped = written.rstrip(_TRAILING_PUNCTUATION)
-            if written.endswith(")") and stripped.count("(") > stripped.count(")"):
-                stripped += ")"
-            end = start + len(stripped)
-            written = stripped
+            written = _trim_url(written)
+            end = start + len(written)
             value = written
         elif kind == "mention":
             value = match.group("username")
@@ -54,6 +53,16 @@ def tokenize(text: str) -> list[Token]:
     if position < len(text):
         tokens.append(Token("text", text[position:], text[position:]))
     return _merge_adjacent_text(tokens)
+
+
+def _trim_url(url: str) -> str:
+    """'see https://x.org/a.' ends the sentence, not the link; a closing parenthesis stays
+    when it pairs with one inside the link (Wikipedia-style URLs)."""
+    while url and url[-1] in _TRAILING_PUNCTUATION:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
 
 
 def _merge_adjacent_text(tokens: list[Token]) -> list[Token]:
@@ -98,7 +107,7 @@ def hashtags(text: str) -> list[str]:
 
 
 def normalize_tag(tag: str) -> str:
-    return tag.removeprefix("#").casefold()
+    return unicodedata.normalize("NFC", tag.removeprefix("#")).casefold()
 
 
 def render_html(text: str) -> Markup:

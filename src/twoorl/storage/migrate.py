@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
@@ -18,8 +16,10 @@ def alembic_config() -> Config:
 
 
 async def migrate_shards(shards: ShardSet) -> None:
-    """Upgrade each shard to the newest revision, all shards concurrently."""
-    await asyncio.gather(*(_migrate(shard) for shard in shards.shards))
+    """Upgrade each shard to the newest revision. One at a time: Alembic keeps its migration
+    context in module globals, so concurrent upgrades would step on each other."""
+    for shard in shards.shards:
+        await _migrate(shard)
 
 
 async def _migrate(shard: Shard) -> None:
