@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make serve` and `make test`.
+# uv is installed with pip when it is missing; everything else comes from uv.lock.
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test lint format uv sync
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+	  || $(PYTHON) -m pip install --quiet --user uv \
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+
+sync: uv
+	$(UV) sync --frozen
+
+serve: sync
+	$(UV) run --frozen twoorl serve --host $(HOST) --port $(PORT)
+
+test: sync
+	$(UV) run --frozen pytest
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: sync
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
