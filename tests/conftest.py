@@ -29,7 +29,8 @@ from twoorl.storage.shards import ShardSet
 REQUIRE_SERVICES = os.environ.get("TWOORL_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("TWOORL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_HOST = os.environ.get("TWOORL_TEST_PG_HOST", "127.0.0.1:5432")
-PG_TEST_DATABASES = [f"twoorl_test_{i}" for i in range(3)]
+# Per-run names, so two test runs on one machine never truncate each other's tables.
+PG_TEST_DATABASES = [f"twoorl_test_{os.getpid()}_{i}" for i in range(3)]
 BACKENDS = ["sqlite", "sqlite3", "postgres3"]
 
 
@@ -66,15 +67,27 @@ async def _migrate(urls: list[str]) -> None:
         await shards.dispose()
 
 
+async def _drop_pg_databases() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        for name in PG_TEST_DATABASES:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def postgres_urls() -> list[str]:
+def postgres_urls() -> Iterator[list[str]]:
     try:
         run_blocking(_create_pg_databases)
     except (OSError, ConnectionError, TimeoutError) as error:
         skip_or_fail(f"PostgreSQL is not reachable: {error}")
     urls = [f"postgresql+asyncpg://postgres@{PG_HOST}/{name}" for name in PG_TEST_DATABASES]
     run_blocking(_migrate, urls)
-    return urls
+    yield urls
+    run_blocking(_drop_pg_databases)
 
 
 @pytest.fixture(scope="session")

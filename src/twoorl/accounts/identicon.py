@@ -10,7 +10,7 @@ from markupsafe import escape
 
 GRID = 5
 CELL = 16
-PADDING = 8
+PADDING = 18  # keeps the pattern inside the circle that pages crop avatars to
 
 
 def identicon_svg(seed: str) -> str:

@@ -16,9 +16,7 @@ MAX_TAG_LENGTH = 100
 _URL = r"https?://[^\s<>\"'\p{Cc}]+"
 _MENTION = r"(?<![\p{L}\p{N}_@/.])@(?P<username>[A-Za-z0-9_]{1,30})(?![A-Za-z0-9_@])"
 # A hashtag holds letters, digits and underscores, and at least one letter (#2024 is a number).
-_HASHTAG = (
-    r"(?<![\p{L}\p{M}\p{N}_#&/])#(?P<tagname>[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*)"
-)
+_HASHTAG = r"(?<![\p{L}\p{M}\p{N}_#&/])#(?P<tagname>[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*)"
 _TOKEN = regex.compile(f"(?P<url>{_URL})|(?P<mention>{_MENTION})|(?P<tag>{_HASHTAG})")
 _TRAILING_PUNCTUATION = ".,:;!?\"')]}"
 _GRAPHEME = regex.compile(r"\X")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
 from fastapi import Request
@@ -41,6 +42,11 @@ def avatar_url(account: Account, size: int = 96) -> str:
     return f"/avatars/{account.id}.svg"
 
 
+def locale_name(code: str) -> str:
+    """A language's name in that language ("Deutsch", "한국어"), as people look for it."""
+    return Locale.parse(code).get_display_name(code) or code
+
+
 def number(value: int) -> str:
     return format_decimal(value, locale=i18n.babel_locale())
 
@@ -64,7 +70,11 @@ def build_templates(*, strict: bool = False) -> Jinja2Templates:
     templates = Jinja2Templates(env=env, context_processors=[_page_context])
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        relative_time=relative_time, full_time=full_time, avatar_url=avatar_url, number=number
+        relative_time=relative_time,
+        full_time=full_time,
+        avatar_url=avatar_url,
+        number=number,
+        locale_name=locale_name,
     )
     return templates
 
