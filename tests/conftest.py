@@ -179,13 +179,15 @@ class Person:
             event_hooks={"response": [drain]},
         )
 
-    async def csrf(self, path: str = "/login") -> str:
-        page = await self.client.get(path)
-        match = CSRF_RE.search(page.text)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
+    async def csrf(self, path: str | None = None) -> str:
+        """The form token from ``path`` (default: the home page, or /login when signed out)."""
+        for candidate in [path] if path else ["/", "/login"]:
+            match = CSRF_RE.search((await self.client.get(candidate)).text)
+            if match:
+                return match.group(1)
+        raise AssertionError(f"no CSRF token on {path or '/ or /login'}")
 
-    async def submit(self, action: str, data: dict[str, str] | None = None, *, page: str = "/login"):
+    async def submit(self, action: str, data: dict[str, str] | None = None, *, page: str | None = None):
         return await self.client.post(action, data={"csrf_token": await self.csrf(page), **(data or {})})
 
     async def register(self, username: str, email: str | None = None, password: str | None = None):

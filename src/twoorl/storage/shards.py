@@ -102,7 +102,8 @@ class ShardSet:
             async with shard.engine.connect() as conn:
                 return await work(shard, conn)
 
-        return list(await asyncio.gather(*(run(s) for s in (shards or self.shards))))
+        targets = self.shards if shards is None else list(shards)
+        return list(await asyncio.gather(*(run(s) for s in targets)))
 
     async def dispose(self) -> None:
         await asyncio.gather(*(s.engine.dispose() for s in self.shards))

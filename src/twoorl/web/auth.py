@@ -36,7 +36,8 @@ class LoginRequired(HTTPException):
 async def required_account(request: Request) -> Account:
     account = await optional_account(request)
     if account is None:
-        raise LoginRequired(request.url.path)
+        # After login, come back to the page; a form's action is no page to come back to.
+        raise LoginRequired(request.url.path if request.method == "GET" else "/")
     return account
 
 
