@@ -12,8 +12,8 @@ import asyncio
 import os
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -27,7 +27,9 @@ from twoorl.storage.migrate import migrate_shards
 from twoorl.storage.shards import ShardSet
 
 REQUIRE_SERVICES = os.environ.get("TWOORL_REQUIRE_SERVICES") == "1"
-PG_ADMIN_DSN = os.environ.get("TWOORL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "TWOORL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 PG_HOST = os.environ.get("TWOORL_TEST_PG_HOST", "127.0.0.1:5432")
 # Per-run names, so two test runs on one machine never truncate each other's tables.
 PG_TEST_DATABASES = [f"twoorl_test_{os.getpid()}_{i}" for i in range(3)]
@@ -187,8 +189,12 @@ class Person:
                 return match.group(1)
         raise AssertionError(f"no CSRF token on {path or '/ or /login'}")
 
-    async def submit(self, action: str, data: dict[str, str] | None = None, *, page: str | None = None):
-        return await self.client.post(action, data={"csrf_token": await self.csrf(page), **(data or {})})
+    async def submit(
+        self, action: str, data: dict[str, str] | None = None, *, page: str | None = None
+    ):
+        return await self.client.post(
+            action, data={"csrf_token": await self.csrf(page), **(data or {})}
+        )
 
     async def register(self, username: str, email: str | None = None, password: str | None = None):
         self.username = username
@@ -196,8 +202,11 @@ class Person:
             self.password = password
         return await self.submit(
             "/register",
-            {"username": username, "email": email or f"{username.lower()}@example.org",
-             "password": self.password},
+            {
+                "username": username,
+                "email": email or f"{username.lower()}@example.org",
+                "password": self.password,
+            },
             page="/register",
         )
 
@@ -254,7 +263,9 @@ def post_ids(html: str) -> list[int]:
 def _no_leftover_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key in list(os.environ):
         if key.startswith("TWOORL_") and key not in {
-            "TWOORL_REQUIRE_SERVICES", "TWOORL_TEST_PG_ADMIN", "TWOORL_TEST_PG_HOST"
+            "TWOORL_REQUIRE_SERVICES",
+            "TWOORL_TEST_PG_ADMIN",
+            "TWOORL_TEST_PG_HOST",
         }:
             monkeypatch.delenv(key)
     yield

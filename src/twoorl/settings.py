@@ -102,7 +102,8 @@ def _persistent_secret_key(data_dir: Path) -> str:
         if len(key) >= 32:
             return key
         raise SettingsError(
-            f"TWOORL_SECRET_KEY: the saved key in {path} is damaged; delete the file to make a new one"
+            f"TWOORL_SECRET_KEY: the saved key in {path} is damaged; "
+            "delete the file to make a new one"
         )
     key = secrets.token_urlsafe(48)
     # Write then rename, so a crash never leaves an empty or partial key behind.
