@@ -53,6 +53,14 @@ def is_valid(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
+def parse_id(text: str) -> int | None:
+    """An id from a URL or form field: ASCII digits only (``str.isdigit`` accepts '²')."""
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if is_valid(value) else None
+
+
 class IdGenerator:
     """Mints ids in this process; thread-safe and strictly increasing per logical shard."""
 

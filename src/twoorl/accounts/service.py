@@ -12,6 +12,7 @@ from twoorl.accounts.models import Account, Counts
 from twoorl.accounts.passwords import Passwords
 from twoorl.accounts.tables import account_counters, accounts
 from twoorl.accounts.validation import (
+    USERNAME_RE,
     clean_bio,
     clean_color,
     clean_display_name,
@@ -22,6 +23,7 @@ from twoorl.accounts.validation import (
 from twoorl.errors import Conflict, InvalidInput, Unauthorized
 from twoorl.i18n import _
 from twoorl.ids import new_owner_id
+from twoorl.posts.text import strip_control_characters
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.types import utcnow
 
@@ -95,7 +97,7 @@ async def authenticate(
     shards: ShardSet, passwords: Passwords, *, login: str, password: str
 ) -> Account:
     """The account for a username or email and its password, or Unauthorized."""
-    key = login.strip().removeprefix("@").lower()
+    key = strip_control_characters(login).strip().removeprefix("@").lower()
     column = accounts.c.email_key if "@" in key else accounts.c.username_key
     async with shards.directory.read() as conn:
         row = (await conn.execute(select(accounts).where(column == key))).first()
@@ -121,6 +123,8 @@ async def get_many(shards: ShardSet, account_ids: Iterable[int]) -> dict[int, Ac
 
 
 async def get_by_username(shards: ShardSet, username: str) -> Account | None:
+    if not USERNAME_RE.fullmatch(username):
+        return None  # cannot exist; also keeps stray bytes (NUL) away from the database
     async with shards.directory.read() as conn:
         row = (
             await conn.execute(select(accounts).where(accounts.c.username_key == username.lower()))

@@ -7,10 +7,11 @@ import re
 from twoorl.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from twoorl.errors import InvalidInput
 from twoorl.i18n import _
+from twoorl.posts.text import strip_control_characters
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
 # Deliberately loose: the only real test of an address is mail arriving there.
-EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+EMAIL_RE = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_DISPLAY_NAME = 50
 MAX_BIO = 300
@@ -70,7 +71,7 @@ def clean_password(value: str, field: str = "password") -> str:
 
 
 def clean_display_name(value: str) -> str:
-    value = " ".join(value.split())
+    value = " ".join(strip_control_characters(value).split())
     if len(value) > MAX_DISPLAY_NAME:
         raise InvalidInput(
             _("A display name has at most %(count)d characters.") % {"count": MAX_DISPLAY_NAME},
@@ -80,7 +81,7 @@ def clean_display_name(value: str) -> str:
 
 
 def clean_bio(value: str) -> str:
-    value = value.strip().replace("\r\n", "\n")
+    value = strip_control_characters(value.replace("\r\n", "\n")).strip()
     if len(value) > MAX_BIO:
         raise InvalidInput(
             _("A bio has at most %(count)d characters.") % {"count": MAX_BIO}, field="bio"

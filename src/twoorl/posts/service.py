@@ -16,7 +16,7 @@ from twoorl.ids import is_valid, logical_shard_of, new_id
 from twoorl.jobs.outbox import enqueue
 from twoorl.posts.models import Post, PostView
 from twoorl.posts.tables import post_tags, posts, replies
-from twoorl.posts.text import hashtags, visible_length
+from twoorl.posts.text import hashtags, strip_control_characters, visible_length
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.sql import add_to_counter
 
@@ -25,7 +25,7 @@ MAX_THREAD_REPLIES = 200
 
 
 def clean_text(text: str, max_length: int) -> str:
-    text = text.replace("\r\n", "\n").strip()
+    text = strip_control_characters(text.replace("\r\n", "\n")).strip()
     if not text:
         raise InvalidInput(_("Write something first: an empty post says nothing."), field="status")
     length = visible_length(text)

@@ -74,6 +74,15 @@ def _merge_adjacent_text(tokens: list[Token]) -> list[Token]:
     return merged
 
 
+_CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control_characters(text: str) -> str:
+    """Drop control characters (keeping tab and newlines): invisible, and PostgreSQL refuses
+    NUL in text."""
+    return _CONTROL.sub("", text)
+
+
 def visible_length(text: str) -> int:
     """Characters as a person sees them (grapheme clusters: an emoji with modifiers is one),
     with every URL counted as ``URL_LENGTH``."""
@@ -99,8 +108,11 @@ def hashtags(text: str) -> list[str]:
     """Each tag once, normalised (case-folded), without '#'."""
     seen: dict[str, None] = {}
     for token in tokenize(text):
-        if token.kind == "tag" and len(token.value) <= MAX_TAG_LENGTH:
-            seen.setdefault(normalize_tag(token.value), None)
+        if token.kind == "tag":
+            tag = normalize_tag(token.value)
+            # Checked after folding: 'ß' folds to 'ss', so a tag can grow.
+            if len(tag) <= MAX_TAG_LENGTH:
+                seen.setdefault(tag, None)
     return list(seen)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from twoorl.accounts import service as accounts
 from twoorl.errors import NotFound, TwoorlError
 from twoorl.i18n import _
+from twoorl.ids import parse_id
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
@@ -36,7 +37,9 @@ async def create(
     in_reply_to_id: Annotated[str, Form(max_length=30)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    reply_to = int(in_reply_to_id) if in_reply_to_id.isdigit() else None
+    reply_to = parse_id(in_reply_to_id)
+    if in_reply_to_id and reply_to is None:
+        raise NotFound(_("The post you are replying to no longer exists."))
     try:
         await posts.create_post(
             svc.shards,
@@ -57,7 +60,7 @@ async def create(
 
 
 async def _find_post(svc: Services, username: str, post_id: str) -> Post:
-    post = await posts.get_post(svc.shards, int(post_id)) if post_id.isdigit() else None
+    post = await posts.get_post(svc.shards, parse_id(post_id))
     author = await accounts.get_by_username(svc.shards, username)
     if post is None or author is None or post.author_id != author.id:
         raise NotFound(_("That post does not exist, or it was deleted."))

@@ -13,7 +13,7 @@ from twoorl.accounts.models import Account
 from twoorl.errors import NotFound
 from twoorl.graph import service as graph
 from twoorl.i18n import _
-from twoorl.ids import MAX_ID, is_valid
+from twoorl.ids import MAX_ID, parse_id
 from twoorl.posts.service import present
 from twoorl.timelines import service as timelines
 from twoorl.timelines.service import PageRequest
@@ -49,7 +49,7 @@ async def _profile_context(svc: Services, account: Account, viewer: Account | No
 
 @router.get("/avatars/{name}.svg")
 async def avatar(name: str) -> Response:
-    if not (name.isdigit() and is_valid(int(name))):
+    if parse_id(name) is None:
         raise NotFound(_("No such avatar."))
     return Response(
         identicon_svg(name),

@@ -11,6 +11,7 @@ from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
 from twoorl.posts.service import present
+from twoorl.posts.text import strip_control_characters
 from twoorl.timelines import service as timelines
 from twoorl.timelines.service import Page, PageRequest
 from twoorl.web.auth import CurrentAccount, MaybeAccount
@@ -115,7 +116,8 @@ async def mentions(
 
 @router.get("/tags/{tag}")
 async def tag(request: Request, svc: ServicesDep, tag: str, max_id: MaxId = None) -> Response:
-    page = await timelines.tagged(svc.shards, tag[:100], PageRequest(max_id=max_id))
+    tag = strip_control_characters(tag)[:100]
+    page = await timelines.tagged(svc.shards, tag, PageRequest(max_id=max_id))
     return await render_timeline(
         request,
         svc,
