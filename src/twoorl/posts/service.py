@@ -51,8 +51,8 @@ async def create_post(
     in_reply_to_id: int | None = None,
 ) -> Post:
     text = clean_text(text, max_length)
-    parent = await get_post(shards, in_reply_to_id) if in_reply_to_id else None
-    if in_reply_to_id and parent is None:
+    parent = await get_post(shards, in_reply_to_id) if in_reply_to_id is not None else None
+    if in_reply_to_id is not None and parent is None:
         raise NotFound(_("The post you are replying to no longer exists."), field="in_reply_to_id")
     shard = shards.for_id(author.id)
     for _attempt in range(3):

@@ -37,9 +37,8 @@ async def create(
     in_reply_to_id: Annotated[str, Form(max_length=30)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    reply_to = parse_id(in_reply_to_id)
-    if in_reply_to_id and reply_to is None:
-        raise NotFound(_("The post you are replying to no longer exists."))
+    # An unparseable id names no post: 0 makes the service refuse it like a deleted one.
+    reply_to = (parse_id(in_reply_to_id) or 0) if in_reply_to_id else None
     try:
         await posts.create_post(
             svc.shards,
