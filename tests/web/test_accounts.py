@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-
-from twoorl.accounts.tables import accounts
+from web_support import account_count, is_signed_in
 
 SESSION_COOKIE = "twoorl_session"
 TAKEN = "That username is taken."
 EMAIL_TAKEN = "An account with that email address already exists."
 WRONG_LOGIN = "Wrong username, email or password."
-
-
-async def account_count(shards) -> int:
-    async with shards.directory.read() as conn:
-        return (await conn.execute(select(func.count()).select_from(accounts))).scalar_one()
-
-
-async def is_signed_in(person) -> bool:
-    """Signed in means both: the header offers "Log out" and /settings answers."""
-    home = await person.get("/")
-    settings = await person.get("/settings")
-    assert home.status_code == 200
-    assert settings.status_code in (200, 303)
-    signed_in = settings.status_code == 200
-    assert ("Log out" in home.text) == signed_in, "header and /settings disagree"
-    return signed_in
 
 
 def error_message(response) -> str:

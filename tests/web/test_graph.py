@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import httpx
 from sqlalchemy import select
+from web_support import account_id, send
 
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Counts
@@ -23,23 +23,6 @@ PEOPLE_RE = re.compile(r'<ul class="people">(.*?)</ul>', re.DOTALL)
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-async def send(person, action: str, data: dict[str, str] | None = None) -> httpx.Response:
-    """POST a form as a signed-in person, with the CSRF token from a page they can see.
-
-    (The token is stable for a browser, so it is fetched once per person.)"""
-    token = getattr(person, "_test_csrf", None)
-    if token is None:
-        token = await person.csrf("/settings")
-        person._test_csrf = token
-    return await person.client.post(action, data={"csrf_token": token, **(data or {})})
-
-
-async def account_id(shards: ShardSet, username: str) -> int:
-    account = await accounts.get_by_username(shards, username)
-    assert account is not None, username
-    return account.id
 
 
 async def profile_counts(person, username: str) -> dict[str, int]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 import re
 
-import httpx
 import pytest
 from sqlalchemy import select
+from web_support import account_id, send
 
 from conftest import post_ids
 from twoorl.accounts import service as accounts
@@ -25,17 +25,6 @@ COUNT_RE = re.compile(r'href="/@\w+(/following|/followers)?"><strong>([\d,]+)</s
 # --- helpers ---------------------------------------------------------------------------------
 
 
-async def send(person, action: str, data: dict[str, str] | None = None) -> httpx.Response:
-    """POST a form as a signed-in person, with the CSRF token from a page they can see.
-
-    (The token is stable for a browser, so it is fetched once per person.)"""
-    token = getattr(person, "_test_csrf", None)
-    if token is None:
-        token = await person.csrf("/settings")
-        person._test_csrf = token
-    return await person.client.post(action, data={"csrf_token": token, **(data or {})})
-
-
 async def say(person, text: str, reply_to: int | str | None = None, next: str | None = None):
     data = {"status": text}
     if reply_to is not None:
@@ -43,12 +32,6 @@ async def say(person, text: str, reply_to: int | str | None = None, next: str | 
     if next is not None:
         data["next"] = next
     return await send(person, "/posts", data)
-
-
-async def account_id(shards: ShardSet, username: str) -> int:
-    account = await accounts.get_by_username(shards, username)
-    assert account is not None, username
-    return account.id
 
 
 async def posts_by(shards: ShardSet, username: str) -> list[int]:
@@ -628,7 +611,7 @@ async def test_permalink_with_a_reply_is_found_under_any_case_of_the_username(pe
         assert post_ids(thread_section(response.text)) == [post_id]
 
 
-@pytest.mark.parametrize("digits", ["²", "١٢٣", "１２"])  # noqa: RUF001 (deliberately non-ASCII digits)
+@pytest.mark.parametrize("digits", ["²", "١٢٣", "\uff11\uff12"])
 async def test_unicode_digits_in_a_post_id_are_not_a_server_error(people, shards, digits):
     """Regression: str.isdigit() accepts '²', which int() refuses (ValueError, 500)."""
     alice = await people("alice")

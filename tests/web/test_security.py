@@ -6,28 +6,13 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-
-from twoorl.accounts.tables import accounts
+from web_support import account_count, is_signed_in
 
 SESSION_COOKIE = "twoorl_session"
 CSRF_COOKIE = "twoorl_csrf"
 EXPIRED = "This form has expired or did not come from this site. Reload the page and try again."
 TOO_MANY = "Too many attempts. Please wait a few minutes and try again."
 POST_ID_RE = re.compile(r'data-post-id="(\d+)"')
-
-
-async def account_count(shards) -> int:
-    async with shards.directory.read() as conn:
-        return (await conn.execute(select(func.count()).select_from(accounts))).scalar_one()
-
-
-async def is_signed_in(person) -> bool:
-    home = await person.get("/")
-    settings = await person.get("/settings")
-    signed_in = settings.status_code == 200
-    assert ("Log out" in home.text) == signed_in, "header and /settings disagree"
-    return signed_in
 
 
 async def public_post_ids(person) -> list[str]:

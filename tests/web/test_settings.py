@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from web_support import is_signed_in
 
 SESSION_COOKIE = "twoorl_session"
 PASSWORD = "correct horse battery"
@@ -19,14 +20,6 @@ def form_error(response) -> str:
     match = re.search(r'<p class="error" role="alert">(.*?)</p>', response.text)
     assert match, f"no form error on the page (status {response.status_code})"
     return match.group(1)
-
-
-async def is_signed_in(person) -> bool:
-    home = await person.get("/")
-    settings = await person.get("/settings")
-    signed_in = settings.status_code == 200
-    assert ("Log out" in home.text) == signed_in, "header and /settings disagree"
-    return signed_in
 
 
 async def save_profile(person, **fields: str):

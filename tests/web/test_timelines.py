@@ -7,12 +7,11 @@ import itertools
 import re
 from urllib.parse import quote
 
-import httpx
 import pytest
 from sqlalchemy import select
+from web_support import account_id, send
 
 from conftest import post_ids
-from twoorl.accounts import service as accounts
 from twoorl.posts.tables import posts
 from twoorl.storage.shards import ShardSet
 
@@ -21,17 +20,6 @@ PAGE_SIZE = 20
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-async def send(person, action: str, data: dict[str, str] | None = None) -> httpx.Response:
-    """POST a form as a signed-in person, with the CSRF token from a page they can see.
-
-    (The token is stable for a browser, so it is fetched once per person.)"""
-    token = getattr(person, "_test_csrf", None)
-    if token is None:
-        token = await person.csrf("/settings")
-        person._test_csrf = token
-    return await person.client.post(action, data={"csrf_token": token, **(data or {})})
 
 
 async def say(person, text: str) -> None:
@@ -47,12 +35,6 @@ async def follow(person, username: str) -> None:
 async def unfollow(person, username: str) -> None:
     response = await send(person, f"/@{username}/unfollow")
     assert response.status_code == 303, response.text
-
-
-async def account_id(shards: ShardSet, username: str) -> int:
-    account = await accounts.get_by_username(shards, username)
-    assert account is not None, username
-    return account.id
 
 
 async def stored_posts(shards: ShardSet, *usernames: str) -> dict[int, str]:
