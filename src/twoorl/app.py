@@ -17,9 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from twoorl import i18n
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
+from twoorl.notifications.service import unread_count
 from twoorl.settings import Settings, load_settings
 from twoorl.storage.migrate import migrate_shards
-from twoorl.web import accounts, posts, profiles, timelines
+from twoorl.web import accounts, live, notifications, posts, profiles, reactions, timelines
 from twoorl.web.auth import optional_account
 from twoorl.web.services import Services
 from twoorl.web.templating import build_templates, render
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         services: Services = app.state.services
         if migrate:
             await migrate_shards(services.shards)
+        await services.broker.start()
         worker_task = None
         if settings.inline_workers:
             worker_task = asyncio.create_task(services.worker.run_forever(), name="twoorl-jobs")
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
+            await services.broker.stop()
             await services.shards.dispose()
 
     app = FastAPI(
@@ -58,7 +61,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         i18n.set_locale(i18n.DEFAULT_LOCALE)
         if not request.url.path.startswith(("/static/", "/avatars/")):
             # Every page's header shows who is signed in, so resolve it once up front.
-            await optional_account(request)
+            account = await optional_account(request)
+            if account and not request.url.path.startswith("/stream/"):
+                request.state.unread_notifications = await unread_count(
+                    request.app.state.services.shards, account.id
+                )
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -67,7 +74,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (accounts, timelines, profiles, posts):
+    for module in (accounts, timelines, notifications, live, reactions, profiles, posts):
         app.include_router(module.router)
     return app
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 from typing import Annotated
 
@@ -69,6 +71,77 @@ def serve(
         proxy_headers=False,
         log_level="info",
     )
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 4,
+) -> None:
+    """Run background jobs (any number of these processes, on any machine)."""
+    settings = _settings()
+    _run_migrations(settings)
+    typer.echo(f"Twoorl worker: {len(settings.shard_urls)} shard(s), concurrency {concurrency}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_work(settings, concurrency))
+
+
+async def _work(settings: Settings, concurrency: int) -> None:
+    from twoorl.live.broker import build_broker
+    from twoorl.storage.shards import ShardSet
+    from twoorl.web.services import build_worker
+
+    shards = ShardSet(settings.shard_urls)
+    broker = build_broker(settings.redis_url)
+    await broker.start()
+    running = asyncio.current_task()
+    assert running is not None
+    # SIGTERM (a deploy, systemd stop) ends the loops between jobs' awaits; a job cut short
+    # is simply run again once its lease runs out.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, running.cancel)
+    try:
+        await build_worker(settings, shards, broker).run_forever(concurrency)
+    except asyncio.CancelledError:
+        typer.echo("Twoorl worker: stopped.")
+    finally:
+        await broker.stop()
+        await shards.dispose()
+
+
+jobs_cli = typer.Typer(help="Inspect and repair the job queues.", invoke_without_command=True)
+cli.add_typer(jobs_cli, name="jobs")
+
+
+@jobs_cli.callback()
+def jobs(context: typer.Context) -> None:
+    """Pending and failed jobs per shard."""
+    if context.invoked_subcommand is not None:
+        return
+    from twoorl.jobs.admin import queue_counts
+
+    rows = asyncio.run(_with_shards(_settings(), queue_counts))
+    typer.echo(f"{'shard':>5}  {'pending':>8}  {'failed':>7}")
+    for row in rows:
+        typer.echo(f"{row.shard:>5}  {row.pending:>8}  {row.failed:>7}")
+    typer.echo(f"{'all':>5}  {sum(r.pending for r in rows):>8}  {sum(r.failed for r in rows):>7}")
+
+
+@jobs_cli.command("retry-failed")
+def retry_failed() -> None:
+    """Re-queue every parked (failed) job, with a fresh set of attempts."""
+    from twoorl.jobs.admin import retry_failed as requeue
+
+    count = asyncio.run(_with_shards(_settings(), requeue))
+    typer.echo(f"Re-queued {count} failed job(s).")
+
+
+async def _with_shards(settings: Settings, action):
+    from twoorl.storage.shards import ShardSet
+
+    shards = ShardSet(settings.shard_urls)
+    try:
+        return await action(shards)
+    finally:
+        await shards.dispose()
 
 
 def main() -> None:

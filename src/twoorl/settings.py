@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     # Run the job worker inside each web process (the embedded default).
     inline_workers: bool = True
     base_url: str = ""
+    # Redis enables cross-process live events (and, later, fan-out timelines).
+    redis_url: str | None = None
+    job_max_attempts: int = Field(default=8, ge=1, le=100)
+    # How long a claimed job stays leased to its worker before another may take it over.
+    job_lease_seconds: float = Field(default=60, gt=0, le=86_400)
     # Serve the session cookie with the Secure flag (set this behind https).
     secure_cookies: bool = False
 

@@ -1,7 +1,8 @@
-"""Keeps the in-edge on the followee's shard equal to the out-edge on the follower's shard.
+"""Keeps the in-edge on the followee's shard equal to the out-edge on the follower's shard,
+with the followee's counter and "followed you" notification.
 
-Reading the out-edge (the truth) instead of trusting the job's intent makes the handler
-idempotent and order-free: a follow and a quick unfollow converge whichever job runs first.
+The handler locks the edge on the followee's shard, then reads the out-edge (the truth): a
+follow and a quick unfollow converge whichever job runs first, even on different workers.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from sqlalchemy import delete
 from twoorl.accounts.tables import account_counters
 from twoorl.graph.service import is_following
 from twoorl.graph.tables import followers
-from twoorl.jobs.registry import handles
-from twoorl.storage.shards import ShardSet
-from twoorl.storage.sql import add_to_counter, insert_if_absent
+from twoorl.jobs.registry import JobContext, handles
+from twoorl.notifications.service import Kind, notify, withdraw
+from twoorl.storage.sql import add_to_counter, insert_if_absent, lock_for_transaction
 from twoorl.storage.types import utcnow
 
 
 @handles("graph.sync_in_edge")
-async def sync_in_edge(shards: ShardSet, payload: dict[str, Any]) -> None:
+async def sync_in_edge(ctx: JobContext, payload: dict[str, Any]) -> None:
     follower_id, followee_id = payload["follower_id"], payload["followee_id"]
-    should_exist = await is_following(shards, follower_id, followee_id)
-    async with shards.for_id(followee_id).write() as conn:
-        if should_exist:
+    notified = False
+    async with ctx.shards.for_id(followee_id).write() as conn:
+        await lock_for_transaction(conn, "follow", follower_id, followee_id)
+        if await is_following(ctx.shards, follower_id, followee_id):
             changed = await insert_if_absent(
                 conn,
                 followers,
@@ -33,6 +35,9 @@ async def sync_in_edge(shards: ShardSet, payload: dict[str, Any]) -> None:
                 created_at=utcnow(),
             )
             delta = 1
+            notified = await notify(
+                conn, recipient_id=followee_id, kind=Kind.FOLLOW, actor_id=follower_id
+            )
         else:
             result = await conn.execute(
                 delete(followers).where(
@@ -40,7 +45,12 @@ async def sync_in_edge(shards: ShardSet, payload: dict[str, Any]) -> None:
                 )
             )
             changed, delta = result.rowcount > 0, -1
+            await withdraw(conn, recipient_id=followee_id, kind=Kind.FOLLOW, actor_id=follower_id)
         if changed:
             await add_to_counter(
                 conn, account_counters, "account_id", followee_id, "followers", delta
             )
+    if notified:
+        await ctx.broker.publish(f"notifications:{followee_id}", {"type": "notification"})
+    # Open home streams of the follower reload whom they follow.
+    await ctx.broker.publish(f"follows:{follower_id}", {"type": "follows"})

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from twoorl.live.broker import LocalBroker
 from twoorl.storage.shards import ShardSet
 
-Handler = Callable[[ShardSet, dict[str, Any]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class JobContext:
+    shards: ShardSet
+    broker: LocalBroker
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 
 _handlers: dict[str, Handler] = {}
 
@@ -33,3 +42,4 @@ def handler_for(kind: str) -> Handler:
 def load_all_handlers() -> None:
     from twoorl.graph import jobs as _graph  # noqa: F401
     from twoorl.posts import jobs as _posts  # noqa: F401
+    from twoorl.reactions import jobs as _reactions  # noqa: F401

@@ -11,13 +11,15 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from twoorl.jobs.registry import handler_for
+from twoorl.jobs.registry import JobContext, handler_for
 from twoorl.jobs.tables import jobs
+from twoorl.live.broker import LocalBroker
 from twoorl.storage.shards import Shard, ShardSet
 from twoorl.storage.types import utcnow
 
@@ -37,12 +39,16 @@ class Worker:
         self,
         shards: ShardSet,
         *,
+        broker: LocalBroker | None = None,
         batch_size: int = 50,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
         poll_interval: float = 1.0,
+        retry_delay: Callable[[int], timedelta] | None = None,
     ) -> None:
         self.shards = shards
+        self.context = JobContext(shards, broker or LocalBroker())
+        self.retry_delay = retry_delay or backoff
         self.batch_size = batch_size
         self.lease = lease
         self.max_attempts = max_attempts
@@ -53,7 +59,11 @@ class Worker:
         """Tell the loop that new jobs were committed, so it need not wait for the next poll."""
         self._wake.set()
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, concurrency: int = 1) -> None:
+        """Run ``concurrency`` claim-and-run loops until cancelled."""
+        await asyncio.gather(*(self._loop() for _ in range(concurrency)))
+
+    async def _loop(self) -> None:
         while True:
             try:
                 ran = await self.run_due_once()
@@ -109,7 +119,7 @@ class Worker:
 
     async def _run(self, shard: Shard, job: ClaimedJob) -> None:
         try:
-            await handler_for(job.kind)(self.shards, job.payload)
+            await handler_for(job.kind)(self.context, job.payload)
         except Exception as exc:
             log.warning("job %s (%s) attempt %d failed: %r", job.id, job.kind, job.attempts, exc)
             await self._record_failure(shard, job, f"{type(exc).__name__}: {exc}")
@@ -123,7 +133,7 @@ class Worker:
         if job.attempts >= self.max_attempts:
             values["failed_at"] = now
         else:
-            values["run_after"] = now + backoff(job.attempts)
+            values["run_after"] = now + self.retry_delay(job.attempts)
         async with shard.write() as conn:
             await conn.execute(update(jobs).where(and_(jobs.c.id == job.id)).values(**values))
 

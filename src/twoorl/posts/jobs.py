@@ -1,4 +1,6 @@
-"""After-the-fact work for posts: mention records and reply links on other shards.
+"""After-the-fact work for posts: mention records and notifications on the mentioned people's
+shards, reply links and counters on the parent's shard, live publication; and on delete, the
+same undone, with the post's likes and reposts.
 
 Handlers are idempotent (insert-if-absent, delete-if-present), since jobs run at least once.
 """
@@ -7,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from twoorl.accounts import service as accounts
-from twoorl.jobs.registry import handles
+from twoorl.jobs.registry import JobContext, handles
+from twoorl.notifications.service import Kind, notify, withdraw_for_post
 from twoorl.posts.service import get_post
-from twoorl.posts.tables import mentions, replies
+from twoorl.posts.tables import mentions, posts, replies
 from twoorl.posts.text import mentioned_usernames
+from twoorl.reactions.tables import likes, post_counters, post_likes, post_reposts
 from twoorl.storage.shards import ShardSet
-from twoorl.storage.sql import insert_if_absent
+from twoorl.storage.sql import add_to_counter, insert_if_absent
 
 
 async def _mentioned_ids(
@@ -30,22 +34,40 @@ async def _mentioned_ids(
 
 
 @handles("posts.link")
-async def link_post(shards: ShardSet, payload: dict[str, Any]) -> None:
+async def link_post(ctx: JobContext, payload: dict[str, Any]) -> None:
+    shards = ctx.shards
     post = await get_post(shards, payload["post_id"])
     if post is None:
         return  # deleted before we got here; posts.unlink cleans up
+    told: list[int] = []
     for account_id in await _mentioned_ids(
         shards, post.text, post.author_id, post.in_reply_to_account_id
     ):
+        kind = Kind.REPLY if account_id == post.in_reply_to_account_id else Kind.MENTION
         async with shards.for_id(account_id).write() as conn:
             await insert_if_absent(conn, mentions, account_id=account_id, post_id=post.id)
+            if await notify(
+                conn, recipient_id=account_id, kind=kind, actor_id=post.author_id, post_id=post.id
+            ):
+                told.append(account_id)
     if post.in_reply_to_id:
         async with shards.for_id(post.in_reply_to_id).write() as conn:
-            await insert_if_absent(conn, replies, parent_id=post.in_reply_to_id, reply_id=post.id)
+            if await insert_if_absent(
+                conn, replies, parent_id=post.in_reply_to_id, reply_id=post.id
+            ):
+                await add_to_counter(
+                    conn, post_counters, "post_id", post.in_reply_to_id, "replies", 1
+                )
+    for account_id in told:
+        await ctx.broker.publish(f"notifications:{account_id}", {"type": "notification"})
+    await ctx.broker.publish(
+        "posts", {"type": "post", "author_id": post.author_id, "post_id": post.id}
+    )
 
 
 @handles("posts.unlink")
-async def unlink_post(shards: ShardSet, payload: dict[str, Any]) -> None:
+async def unlink_post(ctx: JobContext, payload: dict[str, Any]) -> None:
+    shards = ctx.shards
     post_id = payload["post_id"]
     parent_id = payload.get("in_reply_to_id")
     targets = await _mentioned_ids(
@@ -58,10 +80,49 @@ async def unlink_post(shards: ShardSet, payload: dict[str, Any]) -> None:
                     mentions.c.post_id == post_id, mentions.c.account_id.in_(ids)
                 )
             )
+            await withdraw_for_post(conn, ids, post_id)
     if parent_id:
         async with shards.for_id(parent_id).write() as conn:
-            await conn.execute(
+            removed = await conn.execute(
                 delete(replies).where(
                     replies.c.parent_id == parent_id, replies.c.reply_id == post_id
                 )
             )
+            if removed.rowcount:
+                await add_to_counter(conn, post_counters, "post_id", parent_id, "replies", -1)
+    await _forget_reactions(shards, post_id, payload["author_id"])
+
+
+async def _forget_reactions(shards: ShardSet, post_id: int, author_id: int) -> None:
+    """Remove the likes and reposts of a deleted post, on every reactor's shard, then its
+    tallies (last, so a retry after a crash still knows whom to visit)."""
+    async with shards.for_id(post_id).read() as conn:
+        likers = list(
+            (
+                await conn.execute(
+                    select(post_likes.c.account_id).where(post_likes.c.post_id == post_id)
+                )
+            ).scalars()
+        )
+        reposters = list(
+            (
+                await conn.execute(
+                    select(post_reposts.c.account_id).where(post_reposts.c.post_id == post_id)
+                )
+            ).scalars()
+        )
+    for shard, ids in shards.group_by_shard(likers).items():
+        async with shard.write() as conn:
+            await conn.execute(
+                delete(likes).where(likes.c.post_id == post_id, likes.c.account_id.in_(ids))
+            )
+    for shard, ids in shards.group_by_shard(reposters).items():
+        async with shard.write() as conn:
+            await conn.execute(
+                delete(posts).where(posts.c.repost_of_id == post_id, posts.c.author_id.in_(ids))
+            )
+    async with shards.for_id(post_id).write() as conn:
+        for table in (post_likes, post_reposts):
+            await conn.execute(delete(table).where(table.c.post_id == post_id))
+        await conn.execute(delete(post_counters).where(post_counters.c.post_id == post_id))
+        await withdraw_for_post(conn, [author_id], post_id)

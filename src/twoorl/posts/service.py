@@ -7,14 +7,13 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
 from twoorl.errors import Forbidden, InvalidInput, NotFound
 from twoorl.i18n import _, ngettext
 from twoorl.ids import is_valid, logical_shard_of, new_id
 from twoorl.jobs.outbox import enqueue
-from twoorl.posts.models import Post, PostView
+from twoorl.posts.models import Post
 from twoorl.posts.tables import post_tags, posts, replies
 from twoorl.posts.text import hashtags, strip_control_characters, visible_length
 from twoorl.storage.shards import ShardSet
@@ -117,7 +116,15 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
         raise Forbidden(_("You can only delete your own posts."))
     async with shards.for_id(post.id).write() as conn:
         deleted = await conn.execute(delete(posts).where(posts.c.id == post.id))
-        if deleted.rowcount:
+        if deleted.rowcount and post.is_repost:
+            # Deleting a repost is undoing it: the original's tally follows by the same job.
+            await enqueue(
+                conn,
+                "reactions.sync_repost",
+                {"account_id": post.author_id, "post_id": post.repost_of_id},
+                owner_id=post.author_id,
+            )
+        elif deleted.rowcount:
             await conn.execute(delete(post_tags).where(post_tags.c.post_id == post.id))
             await add_to_counter(conn, account_counters, "account_id", post.author_id, "posts", -1)
             await enqueue(
@@ -133,21 +140,6 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
                 owner_id=post.author_id,
             )
     return post
-
-
-async def present(shards: ShardSet, found: Iterable[Post]) -> list[PostView]:
-    """Attach authors (one directory query for the whole page); drop posts whose author is gone."""
-    found = list(found)
-    people = await accounts.get_many(
-        shards,
-        [p.author_id for p in found]
-        + [p.in_reply_to_account_id for p in found if p.in_reply_to_account_id],
-    )
-    return [
-        PostView(p, people[p.author_id], people.get(p.in_reply_to_account_id or 0))
-        for p in found
-        if p.author_id in people
-    ]
 
 
 async def thread(shards: ShardSet, post: Post) -> tuple[list[Post], list[Post]]:

@@ -13,7 +13,12 @@ posts = Table(
     Column("text", Text, nullable=False),
     Column("in_reply_to_id", BigInteger, nullable=True),
     Column("in_reply_to_account_id", BigInteger, nullable=True),
+    # A repost is a row of its own (so fan-in finds it like any post), with empty text.
+    Column("repost_of_id", BigInteger, nullable=True),
+    Column("repost_of_account_id", BigInteger, nullable=True),
 )
+# One repost per person per post; NULLs (ordinary posts) never collide.
+Index("uq_posts_author_id_repost_of_id", posts.c.author_id, posts.c.repost_of_id, unique=True)
 # Each author's newest-first page comes straight off this index (fan-in reads).
 Index("ix_posts_author_id_id", posts.c.author_id, posts.c.id.desc())
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+import hashlib
+
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,3 +31,16 @@ async def add_to_counter(
         set_={column: table.c[column] + delta},
     )
     await conn.execute(statement)
+
+
+async def lock_for_transaction(conn: AsyncConnection, *key: object) -> None:
+    """Serialise transactions that touch the same logical thing (say, one follow edge) until
+    commit. PostgreSQL: a transaction-level advisory lock. SQLite: the write transaction
+    (BEGIN IMMEDIATE) already holds the whole database."""
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest, "big", signed=True)},
+    )

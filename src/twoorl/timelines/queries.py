@@ -15,7 +15,8 @@ _SQLITE_AUTHORS_PER_QUERY = 400
 
 _PG_AUTHORS_NEWEST = text(
     """
-    SELECT p.id, p.author_id, p.text, p.in_reply_to_id, p.in_reply_to_account_id
+    SELECT p.id, p.author_id, p.text, p.in_reply_to_id, p.in_reply_to_account_id,
+           p.repost_of_id, p.repost_of_account_id
     FROM unnest(:author_ids) AS a(author_id)
     CROSS JOIN LATERAL (
         SELECT * FROM posts
@@ -63,9 +64,10 @@ async def newest_by_authors(
 async def newest_everywhere(
     conn: AsyncConnection, *, max_id: int, min_id: int, limit: int
 ) -> list[Post]:
+    # Reposts belong in followers' home timelines, not in the everyone-timeline.
     rows = await conn.execute(
         select(posts)
-        .where(posts.c.id < max_id, posts.c.id > min_id)
+        .where(posts.c.id < max_id, posts.c.id > min_id, posts.c.repost_of_id.is_(None))
         .order_by(posts.c.id.desc())
         .limit(limit)
     )

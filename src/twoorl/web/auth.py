@@ -50,3 +50,9 @@ def safe_next(path: str | None, default: str = "/") -> str:
     if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
         return path
     return default
+
+
+def viewer_id(request: Request) -> int | None:
+    """The signed-in account's id, if the request has been through ``optional_account``."""
+    account = getattr(request.state, "account", None)
+    return account.id if account else None

@@ -13,6 +13,7 @@ from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
+from twoorl.timelines.present import present
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
 from twoorl.web.services import Services, services
@@ -94,7 +95,7 @@ async def permalink_page(
     reply_text: str | None = None,
 ) -> Response:
     ancestors, replies = await posts.thread(svc.shards, post)
-    shown = await posts.present(svc.shards, [*ancestors, post, *replies])
+    shown = await present(svc.shards, [*ancestors, post, *replies], viewer.id if viewer else None)
     by_id = {view.id: view for view in shown}
     focus = by_id.get(post.id)
     if focus is None:

@@ -14,8 +14,8 @@ from twoorl.errors import NotFound
 from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID, parse_id
-from twoorl.posts.service import present
 from twoorl.timelines import service as timelines
+from twoorl.timelines.present import present
 from twoorl.timelines.service import PageRequest
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
@@ -70,7 +70,7 @@ async def profile(
         {
             **await _profile_context(svc, account, viewer),
             "title": f"{account.name} (@{account.username})",
-            "posts": await present(svc.shards, page.posts),
+            "posts": await present(svc.shards, page.posts, viewer.id if viewer else None),
             "next_max_id": page.next_max_id,
         },
     )

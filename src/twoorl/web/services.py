@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -11,6 +12,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from twoorl.accounts.passwords import Passwords
 from twoorl.jobs.worker import Worker
+from twoorl.live.broker import LocalBroker, build_broker
 from twoorl.settings import Settings
 from twoorl.storage.shards import ShardSet
 
@@ -21,20 +23,32 @@ class Services:
     shards: ShardSet
     passwords: Passwords
     worker: Worker
+    broker: LocalBroker
     templates: Jinja2Templates
     rate_limiter: MovingWindowRateLimiter
 
     @classmethod
     def build(cls, settings: Settings, templates: Jinja2Templates) -> Services:
         shards = ShardSet(settings.shard_urls)
+        broker = build_broker(settings.redis_url)
         return cls(
             settings=settings,
             shards=shards,
             passwords=Passwords(settings.password_hash_profile),
-            worker=Worker(shards),
+            worker=build_worker(settings, shards, broker),
+            broker=broker,
             templates=templates,
             rate_limiter=MovingWindowRateLimiter(MemoryStorage()),
         )
+
+
+def build_worker(settings: Settings, shards: ShardSet, broker: LocalBroker) -> Worker:
+    return Worker(
+        shards,
+        broker=broker,
+        max_attempts=settings.job_max_attempts,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+    )
 
 
 def services(request: Request) -> Services:

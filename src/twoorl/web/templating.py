@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from twoorl import i18n
 from twoorl.accounts.identicon import gravatar_url
 from twoorl.accounts.models import Account
+from twoorl.ids import timestamp_ms_of
 from twoorl.storage.types import utcnow
 from twoorl.web.security import csrf_token, set_pending_cookies
 
@@ -42,6 +43,10 @@ def avatar_url(account: Account, size: int = 96) -> str:
     return f"/avatars/{account.id}.svg"
 
 
+def id_time(snowflake: int) -> datetime:
+    return datetime.fromtimestamp(timestamp_ms_of(snowflake) / 1000, tz=UTC)
+
+
 def locale_name(code: str) -> str:
     """A language's name in that language ("Deutsch", "한국어"), as people look for it."""
     return Locale.parse(code).get_display_name(code) or code
@@ -54,6 +59,7 @@ def number(value: int) -> str:
 def _page_context(request: Request) -> dict[str, Any]:
     return {
         "current_account": getattr(request.state, "account", None),
+        "unread_notifications": getattr(request.state, "unread_notifications", 0),
         "csrf_token": csrf_token(request),
         "max_post_length": request.app.state.services.settings.max_post_length,
         "html_lang": i18n.current_locale().replace("_", "-"),
@@ -75,6 +81,7 @@ def build_templates(*, strict: bool = False) -> Jinja2Templates:
         avatar_url=avatar_url,
         number=number,
         locale_name=locale_name,
+        id_time=id_time,
     )
     return templates
 

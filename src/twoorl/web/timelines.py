@@ -10,17 +10,18 @@ from fastapi.responses import Response
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
-from twoorl.posts.service import present
 from twoorl.posts.text import strip_control_characters
 from twoorl.timelines import service as timelines
+from twoorl.timelines.present import present
 from twoorl.timelines.service import Page, PageRequest
-from twoorl.web.auth import CurrentAccount, MaybeAccount
+from twoorl.web.auth import CurrentAccount, MaybeAccount, viewer_id
 from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]
 MaxId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+SinceId = Annotated[int | None, Query(ge=0, le=MAX_ID)]
 
 
 async def render_timeline(
@@ -30,19 +31,25 @@ async def render_timeline(
     *,
     title: str,
     heading: str,
+    stream: str | None = None,
     compose: bool = False,
     empty: str = "",
     compose_error: TwoorlError | None = None,
     compose_text: str = "",
     status_code: int = 200,
 ) -> Response:
+    shown = await present(svc.shards, page.posts, viewer_id(request))
+    if request.query_params.get("fragment") == "entries":
+        # The live banner's "show new posts": only the entries, to prepend in place.
+        return render(request, "_partials/entries.html", {"posts": shown})
     return render(
         request,
         "timeline.html",
         {
             "title": title,
+            "stream": stream,
             "heading": heading,
-            "posts": await present(svc.shards, page.posts),
+            "posts": shown,
             "next_max_id": page.next_max_id,
             "compose": compose,
             "compose_error": compose_error,
@@ -58,17 +65,21 @@ async def home_page(
     svc: Services,
     account,
     max_id: int | None = None,
+    since_id: int | None = None,
     *,
     compose_error: TwoorlError | None = None,
     compose_text: str = "",
 ) -> Response:
-    page = await timelines.home(svc.shards, account.id, PageRequest(max_id=max_id))
+    page = await timelines.home(
+        svc.shards, account.id, PageRequest(max_id=max_id, since_id=since_id)
+    )
     return await render_timeline(
         request,
         svc,
         page,
         title=_("Home"),
         heading=_("Home"),
+        stream="/stream/home",
         compose=True,
         empty=_("Nothing here yet. Post something, or follow people to see their posts."),
         compose_error=compose_error,
@@ -79,22 +90,29 @@ async def home_page(
 
 @router.get("/")
 async def home(
-    request: Request, svc: ServicesDep, account: MaybeAccount, max_id: MaxId = None
+    request: Request,
+    svc: ServicesDep,
+    account: MaybeAccount,
+    max_id: MaxId = None,
+    since_id: SinceId = None,
 ) -> Response:
     if account is None:
-        return await public(request, svc, max_id)
-    return await home_page(request, svc, account, max_id)
+        return await public(request, svc, max_id, since_id)
+    return await home_page(request, svc, account, max_id, since_id)
 
 
 @router.get("/public")
-async def public(request: Request, svc: ServicesDep, max_id: MaxId = None) -> Response:
-    page = await timelines.public(svc.shards, PageRequest(max_id=max_id))
+async def public(
+    request: Request, svc: ServicesDep, max_id: MaxId = None, since_id: SinceId = None
+) -> Response:
+    page = await timelines.public(svc.shards, PageRequest(max_id=max_id, since_id=since_id))
     return await render_timeline(
         request,
         svc,
         page,
         title=_("Public timeline"),
         heading=_("What everyone is saying"),
+        stream="/stream/public",
         empty=_("No posts yet. Be the first!"),
     )
 

@@ -1,0 +1,1 @@
+"""Notifications: mentions, replies, follows, likes and reposts, on the recipient's shard."""

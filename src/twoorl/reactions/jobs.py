@@ -1,0 +1,84 @@
+"""Bring a post's tally, counter and notification in line with the reactor's record.
+
+Each handler locks the (reaction, post, reactor) key on the post's shard, then reads the
+truth from the reactor's shard: a like and a quick unlike converge whichever job runs first,
+and concurrent likes by many people keep the counter exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, delete
+
+from twoorl.jobs.registry import JobContext, handles
+from twoorl.notifications.service import Kind, notify, withdraw
+from twoorl.posts.service import get_post
+from twoorl.reactions import service
+from twoorl.reactions.tables import post_counters, post_likes, post_reposts
+from twoorl.storage.sql import add_to_counter, insert_if_absent, lock_for_transaction
+
+
+async def _sync(
+    ctx: JobContext,
+    payload: dict[str, Any],
+    *,
+    tally: Table,
+    counter: str,
+    kind: Kind,
+    exists,
+) -> None:
+    account_id, post_id = payload["account_id"], payload["post_id"]
+    post = await get_post(ctx.shards, post_id)
+    if post is None:
+        return  # deleted meanwhile; posts.unlink clears its reactions
+    notified = False
+    async with ctx.shards.for_id(post_id).write() as conn:
+        await lock_for_transaction(conn, kind, post_id, account_id)
+        if await exists(ctx.shards, account_id, post_id):
+            changed = await insert_if_absent(conn, tally, post_id=post_id, account_id=account_id)
+            if changed:
+                await add_to_counter(conn, post_counters, "post_id", post_id, counter, 1)
+            notified = await notify(
+                conn, recipient_id=post.author_id, kind=kind, actor_id=account_id, post_id=post_id
+            )
+        else:
+            result = await conn.execute(
+                delete(tally).where(tally.c.post_id == post_id, tally.c.account_id == account_id)
+            )
+            if result.rowcount:
+                await add_to_counter(conn, post_counters, "post_id", post_id, counter, -1)
+            await withdraw(
+                conn, recipient_id=post.author_id, kind=kind, actor_id=account_id, post_id=post_id
+            )
+    if notified:
+        await ctx.broker.publish(f"notifications:{post.author_id}", {"type": "notification"})
+
+
+@handles("reactions.sync_like")
+async def sync_like(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await _sync(
+        ctx, payload, tally=post_likes, counter="likes", kind=Kind.LIKE, exists=service.has_liked
+    )
+
+
+@handles("reactions.sync_repost")
+async def sync_repost(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await _sync(
+        ctx,
+        payload,
+        tally=post_reposts,
+        counter="reposts",
+        kind=Kind.REPOST,
+        exists=service.has_reposted,
+    )
+    if await service.has_reposted(ctx.shards, payload["account_id"], payload["post_id"]):
+        await ctx.broker.publish(
+            "posts",
+            {
+                "type": "post",
+                "author_id": payload["account_id"],
+                "post_id": payload["post_id"],
+                "repost": True,
+            },
+        )

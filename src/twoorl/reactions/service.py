@@ -1,0 +1,156 @@
+"""Like / unlike and repost / undo repost. The reactor's record is written here, in one
+transaction with the job that brings the post's tally, counter and notification along."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from twoorl.accounts.models import Account
+from twoorl.errors import NotFound
+from twoorl.i18n import _
+from twoorl.ids import logical_shard_of, new_id
+from twoorl.jobs.outbox import enqueue
+from twoorl.posts.models import Post, Reactions
+from twoorl.posts.service import get_post
+from twoorl.posts.tables import posts
+from twoorl.reactions.tables import likes, post_counters
+from twoorl.storage.shards import ShardSet
+from twoorl.storage.sql import insert_if_absent
+from twoorl.storage.types import utcnow
+
+
+async def _original(shards: ShardSet, post_id: int) -> Post:
+    post = await get_post(shards, post_id)
+    if post is not None and post.is_repost:
+        post = await get_post(shards, post.repost_of_id)
+    if post is None:
+        raise NotFound(_("That post does not exist, or it was deleted."))
+    return post
+
+
+async def like(shards: ShardSet, account: Account, post_id: int) -> Post:
+    post = await _original(shards, post_id)
+    async with shards.for_id(account.id).write() as conn:
+        if await insert_if_absent(
+            conn, likes, account_id=account.id, post_id=post.id, created_at=utcnow()
+        ):
+            await _queue_sync(conn, "reactions.sync_like", account.id, post.id)
+    return post
+
+
+async def unlike(shards: ShardSet, account: Account, post_id: int) -> Post:
+    post = await _original(shards, post_id)
+    async with shards.for_id(account.id).write() as conn:
+        removed = await conn.execute(
+            delete(likes).where(likes.c.account_id == account.id, likes.c.post_id == post.id)
+        )
+        if removed.rowcount:
+            await _queue_sync(conn, "reactions.sync_like", account.id, post.id)
+    return post
+
+
+async def repost(shards: ShardSet, account: Account, post_id: int) -> Post:
+    post = await _original(shards, post_id)
+    try:
+        async with shards.for_id(account.id).write() as conn:
+            created = await insert_if_absent(
+                conn,
+                posts,
+                id=new_id(logical_shard_of(account.id)),
+                author_id=account.id,
+                text="",
+                repost_of_id=post.id,
+                repost_of_account_id=post.author_id,
+            )
+            if created:
+                await _queue_sync(conn, "reactions.sync_repost", account.id, post.id)
+    except IntegrityError:
+        pass  # reposted twice at once: the unique index kept one, whose job is queued
+    return post
+
+
+async def unrepost(shards: ShardSet, account: Account, post_id: int) -> Post:
+    post = await _original(shards, post_id)
+    async with shards.for_id(account.id).write() as conn:
+        removed = await conn.execute(
+            delete(posts).where(posts.c.author_id == account.id, posts.c.repost_of_id == post.id)
+        )
+        if removed.rowcount:
+            await _queue_sync(conn, "reactions.sync_repost", account.id, post.id)
+    return post
+
+
+async def _queue_sync(conn, kind: str, account_id: int, post_id: int) -> None:
+    await enqueue(conn, kind, {"account_id": account_id, "post_id": post_id}, owner_id=account_id)
+
+
+async def has_liked(shards: ShardSet, account_id: int, post_id: int) -> bool:
+    async with shards.for_id(account_id).read() as conn:
+        row = await conn.execute(
+            select(likes.c.post_id).where(
+                likes.c.account_id == account_id, likes.c.post_id == post_id
+            )
+        )
+        return row.first() is not None
+
+
+async def has_reposted(shards: ShardSet, account_id: int, post_id: int) -> bool:
+    async with shards.for_id(account_id).read() as conn:
+        row = await conn.execute(
+            select(posts.c.id).where(
+                posts.c.author_id == account_id, posts.c.repost_of_id == post_id
+            )
+        )
+        return row.first() is not None
+
+
+async def reactions_for(
+    shards: ShardSet, post_ids: Iterable[int], viewer_id: int | None
+) -> dict[int, Reactions]:
+    """Counts for each post, and whether the viewer liked / reposted it: one query per shard
+    for the counts, two on the viewer's shard."""
+    wanted = sorted(set(post_ids))
+    if not wanted:
+        return {}
+    groups = shards.group_by_shard(wanted)
+
+    async def counts(shard, conn):
+        rows = await conn.execute(
+            select(post_counters).where(post_counters.c.post_id.in_(groups[shard]))
+        )
+        return [(r.post_id, r.likes, r.reposts, r.replies) for r in rows]
+
+    tallies = {
+        row[0]: row[1:] for batch in await shards.gather(counts, groups.keys()) for row in batch
+    }
+    liked: set[int] = set()
+    reposted: set[int] = set()
+    if viewer_id is not None:
+        async with shards.for_id(viewer_id).read() as conn:
+            liked = set(
+                (
+                    await conn.execute(
+                        select(likes.c.post_id).where(
+                            likes.c.account_id == viewer_id, likes.c.post_id.in_(wanted)
+                        )
+                    )
+                ).scalars()
+            )
+            reposted = set(
+                (
+                    await conn.execute(
+                        select(posts.c.repost_of_id).where(
+                            posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(wanted)
+                        )
+                    )
+                ).scalars()
+            )
+    return {
+        post_id: Reactions(
+            *tallies.get(post_id, (0, 0, 0)), liked=post_id in liked, reposted=post_id in reposted
+        )
+        for post_id in wanted
+    }

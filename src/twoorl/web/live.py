@@ -1,0 +1,74 @@
+"""Server-Sent Events: new posts for the public and home timelines, and notification counts.
+
+Events carry ids only; the page fetches the posts themselves (rendered for the viewer) when
+the person asks for them, so a stream never leaks anything a page would not show.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from sse_starlette.sse import EventSourceResponse
+
+from twoorl.graph.service import followee_ids
+from twoorl.notifications.service import unread_count
+from twoorl.web.auth import CurrentAccount
+from twoorl.web.services import Services, services
+
+router = APIRouter()
+ServicesDep = Annotated[Services, Depends(services)]
+HEARTBEAT_SECONDS = 15
+FOLLOWEES_REFRESH_SECONDS = 60
+
+
+def _post_event(event: dict[str, Any]) -> dict[str, str]:
+    return {"event": "post", "data": json.dumps({"post_id": str(event["post_id"])})}
+
+
+@router.get("/stream/public")
+async def public_stream(svc: ServicesDep) -> EventSourceResponse:
+    async def events() -> AsyncIterator[dict[str, str]]:
+        async with svc.broker.subscribe("posts") as queue:
+            yield {"event": "ready", "data": "{}"}
+            while True:
+                event = await queue.get()
+                if not event.get("repost"):
+                    yield _post_event(event)
+
+    return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS)
+
+
+@router.get("/stream/home")
+async def home_stream(svc: ServicesDep, account: CurrentAccount) -> EventSourceResponse:
+    async def events() -> AsyncIterator[dict[str, str]]:
+        async with svc.broker.subscribe("posts", f"follows:{account.id}") as queue:
+            authors = {account.id, *await followee_ids(svc.shards, account.id)}
+            loaded_at = time.monotonic()
+            yield {"event": "ready", "data": "{}"}
+            while True:
+                event = await queue.get()
+                stale = time.monotonic() - loaded_at > FOLLOWEES_REFRESH_SECONDS
+                if event["type"] == "follows" or stale:
+                    authors = {account.id, *await followee_ids(svc.shards, account.id)}
+                    loaded_at = time.monotonic()
+                if event["type"] == "post" and event["author_id"] in authors:
+                    yield _post_event(event)
+
+    return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS)
+
+
+@router.get("/stream/notifications")
+async def notifications_stream(svc: ServicesDep, account: CurrentAccount) -> EventSourceResponse:
+    async def events() -> AsyncIterator[dict[str, str]]:
+        async with svc.broker.subscribe(f"notifications:{account.id}") as queue:
+            yield {"event": "ready", "data": "{}"}
+            while True:
+                await queue.get()
+                count = await unread_count(svc.shards, account.id)
+                yield {"event": "notifications", "data": json.dumps({"unread": count})}
+
+    return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS)
