@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
+
+from .support import log_in, register, screenshot
 
 pytestmark = pytest.mark.browser
 
 MAX_LENGTH = 140
 HELLO = "Hello from the browser test #twoorl"
-PASSWORD = "correct horse battery"
-
-
-def _register(context: BrowserContext, base_url: str, username: str) -> Page:
-    page = context.new_page()
-    page.goto(base_url + "/register")
-    form = page.locator("form[action='/register']")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=email]").fill(f"{username}@example.com")
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.get_by_role("button", name="Sign up").click()
-    page.wait_for_url(base_url + "/")
-    # Signed in: the header offers "Log out" and a link to one's own profile.
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    expect(page.locator(f"header a[href='/@{username}']")).to_be_visible()
-    return page
-
-
-def _log_in(context: BrowserContext, base_url: str, username: str) -> Page:
-    page = context.new_page()
-    page.goto(base_url + "/login")
-    form = page.locator("form[action='/login']")
-    form.locator("input[name=login]").fill(username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
-    page.wait_for_url(base_url + "/")
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    return page
-
-
-def _screenshot(page: Page, rootpath: Path, name: str) -> None:
-    out = rootpath / "test-output" / "browser"
-    out.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(out / name), full_page=True)
 
 
 def test_follow_post_and_read_home_timeline(
@@ -57,8 +24,8 @@ def test_follow_post_and_read_home_timeline(
     bob_context = browser.new_context(base_url=base)
     no_js_context = browser.new_context(base_url=base, java_script_enabled=False)
     try:
-        alice = _register(alice_context, base, "alice")
-        bob = _register(bob_context, base, "bob")
+        alice = register(alice_context, base, "alice")
+        bob = register(bob_context, base, "bob")
 
         # Bob follows Alice from her profile page.
         bob.goto(base + "/@alice")
@@ -99,17 +66,17 @@ def test_follow_post_and_read_home_timeline(
         expect(post).to_have_count(1)
         expect(post.locator("p.post-text")).to_have_text(HELLO)
         expect(post.locator("p.post-text")).to_be_visible()
-        _screenshot(bob, rootpath, "home.png")
+        screenshot(bob, rootpath, "home.png")
 
         alice.goto(base + "/@alice")
         expect(alice.locator("article.post p.post-text")).to_have_text([HELLO])
-        _screenshot(alice, rootpath, "profile.png")
+        screenshot(alice, rootpath, "profile.png")
 
         # Without JavaScript nothing stops a long post client-side; the server refuses it,
         # says why, and keeps the text.
         too_long = ("This post is far too long for Twoorl. " * 4).strip()
         assert len(too_long) > MAX_LENGTH
-        no_js = _log_in(no_js_context, base, "alice")
+        no_js = log_in(no_js_context, base, "alice")
         no_js.locator("form.compose textarea[name=status]").fill(too_long)
         no_js.locator("form.compose").get_by_role("button", name="Post").click()
         no_js.wait_for_load_state()

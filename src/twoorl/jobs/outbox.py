@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twoorl.ids import logical_shard_of, new_id
 from twoorl.jobs.tables import jobs
 from twoorl.storage.types import utcnow
+
+WAKE_CHANNEL = "twoorl_jobs"
 
 
 async def enqueue(
@@ -27,4 +29,7 @@ async def enqueue(
             run_after=utcnow(),
         )
     )
+    if conn.dialect.name == "postgresql":
+        # Delivered at commit: wakes idle workers in other processes at once.
+        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
     return job_id

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
 
+from twoorl.jobs.outbox import WAKE_CHANNEL
 from twoorl.jobs.registry import JobContext, handler_for
 from twoorl.jobs.tables import jobs
 from twoorl.live.broker import LocalBroker
@@ -60,11 +61,38 @@ class Worker:
         self._wake.set()
 
     async def run_forever(self, concurrency: int = 1) -> None:
-        """Run ``concurrency`` claim-and-run loops until cancelled."""
-        await asyncio.gather(*(self._loop() for _ in range(concurrency)))
+        """Run ``concurrency`` claim-and-run loops until cancelled, woken early by
+        PostgreSQL notifications from any process that queues a job."""
+        listeners = [self._listen(s) for s in self.shards.shards if not s.is_sqlite]
+        await asyncio.gather(*(self._loop() for _ in range(concurrency)), *listeners)
+
+    async def _listen(self, shard: Shard) -> None:
+        import asyncpg
+
+        dsn = shard.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(dsn)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
+                await connection.add_listener(WAKE_CHANNEL, lambda *_: self.wake())
+                self.wake()  # jobs may have been queued while we were not listening
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("job wake-up listener on shard %d lost; polling meanwhile", shard.index)
+                await asyncio.sleep(self.poll_interval)
+            finally:
+                if connection is not None and not connection.is_closed():
+                    await connection.close()
 
     async def _loop(self) -> None:
         while True:
+            # Clear before the pass, not after: a wake-up that arrives during the pass must
+            # cause another pass instead of being lost until the next poll.
+            self._wake.clear()
             try:
                 ran = await self.run_due_once()
             except Exception:
@@ -72,7 +100,6 @@ class Worker:
                 ran = 0
             if ran:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
