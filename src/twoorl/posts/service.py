@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select
@@ -11,7 +12,7 @@ from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
 from twoorl.errors import Forbidden, InvalidInput, NotFound
 from twoorl.i18n import _, ngettext
-from twoorl.ids import is_valid, logical_shard_of, new_id
+from twoorl.ids import is_valid, logical_shard_of, lowest_id_at, new_id
 from twoorl.jobs.outbox import enqueue
 from twoorl.posts.models import Post
 from twoorl.posts.tables import post_tags, posts, replies
@@ -21,6 +22,7 @@ from twoorl.storage.sql import add_to_counter
 
 MAX_THREAD_ANCESTORS = 40
 MAX_THREAD_REPLIES = 200
+RECENT_MS = 10 * 60 * 1000  # how far back a viewer's own not-yet-linked replies are looked for
 
 
 def clean_text(text: str, max_length: int) -> str:
@@ -142,8 +144,13 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
     return post
 
 
-async def thread(shards: ShardSet, post: Post) -> tuple[list[Post], list[Post]]:
-    """The ancestors (oldest first) and the direct replies (oldest first) of ``post``."""
+async def thread(
+    shards: ShardSet, post: Post, viewer_id: int | None = None
+) -> tuple[list[Post], list[Post]]:
+    """The ancestors (oldest first) and the direct replies (oldest first) of ``post``.
+
+    Reply links are written by a job; the viewer's own replies of the last minutes are read
+    from their shard too, so someone who just replied sees their reply at once."""
     ancestors: list[Post] = []
     parent_id = post.in_reply_to_id
     while parent_id and len(ancestors) < MAX_THREAD_ANCESTORS:
@@ -167,4 +174,25 @@ async def thread(shards: ShardSet, post: Post) -> tuple[list[Post], list[Post]]:
             .all()
         )
     found = await get_posts(shards, reply_ids)
-    return ancestors, [found[i] for i in reply_ids if i in found]
+    direct = [found[i] for i in reply_ids if i in found]
+    if viewer_id is not None:
+        direct = sorted(
+            {
+                p.id: p for p in [*direct, *await _recent_replies_by(shards, viewer_id, post.id)]
+            }.values(),
+            key=lambda p: p.id,
+        )
+    return ancestors, direct
+
+
+async def _recent_replies_by(shards: ShardSet, author_id: int, parent_id: int) -> list[Post]:
+    since = lowest_id_at(time.time_ns() // 1_000_000 - RECENT_MS)
+    async with shards.for_id(author_id).read() as conn:
+        rows = await conn.execute(
+            select(posts).where(
+                posts.c.author_id == author_id,
+                posts.c.id > since,
+                posts.c.in_reply_to_id == parent_id,
+            )
+        )
+        return [Post.from_row(r) for r in rows]

@@ -16,7 +16,7 @@ from twoorl.jobs.outbox import enqueue
 from twoorl.posts.models import Post, Reactions
 from twoorl.posts.service import get_post
 from twoorl.posts.tables import posts
-from twoorl.reactions.tables import likes, post_counters
+from twoorl.reactions.tables import likes, post_counters, post_likes, post_reposts
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.sql import insert_if_absent
 from twoorl.storage.types import utcnow
@@ -118,14 +118,30 @@ async def reactions_for(
     groups = shards.group_by_shard(wanted)
 
     async def counts(shard, conn):
-        rows = await conn.execute(
-            select(post_counters).where(post_counters.c.post_id.in_(groups[shard]))
-        )
-        return [(r.post_id, r.likes, r.reposts, r.replies) for r in rows]
+        ids = groups[shard]
+        rows = await conn.execute(select(post_counters).where(post_counters.c.post_id.in_(ids)))
+        found = [(r.post_id, r.likes, r.reposts, r.replies) for r in rows]
+        counted: tuple[set[int], set[int]] = (set(), set())
+        if viewer_id is not None:
+            for tally, into in ((post_likes, counted[0]), (post_reposts, counted[1])):
+                into.update(
+                    (
+                        await conn.execute(
+                            select(tally.c.post_id).where(
+                                tally.c.account_id == viewer_id, tally.c.post_id.in_(ids)
+                            )
+                        )
+                    ).scalars()
+                )
+        return found, counted
 
-    tallies = {
-        row[0]: row[1:] for batch in await shards.gather(counts, groups.keys()) for row in batch
-    }
+    tallies: dict[int, tuple[int, int, int]] = {}
+    like_counted: set[int] = set()
+    repost_counted: set[int] = set()
+    for found, (likes_in, reposts_in) in await shards.gather(counts, groups.keys()):
+        tallies.update((row[0], row[1:]) for row in found)
+        like_counted |= likes_in
+        repost_counted |= reposts_in
     liked: set[int] = set()
     reposted: set[int] = set()
     if viewer_id is not None:
@@ -148,9 +164,21 @@ async def reactions_for(
                     )
                 ).scalars()
             )
-    return {
-        post_id: Reactions(
-            *tallies.get(post_id, (0, 0, 0)), liked=post_id in liked, reposted=post_id in reposted
+
+    def own(post_id: int, truth: set[int], counted: set[int]) -> int:
+        # Read-your-writes: the tally is brought along by a job, so a person's own like or
+        # repost that the tally does not show yet (or still shows after undoing) is corrected
+        # for them; everyone else sees the tally.
+        return (post_id in truth) - (post_id in counted)
+
+    result = {}
+    for post_id in wanted:
+        like_count, repost_count, reply_count = tallies.get(post_id, (0, 0, 0))
+        result[post_id] = Reactions(
+            likes=max(0, like_count + own(post_id, liked, like_counted)),
+            reposts=max(0, repost_count + own(post_id, reposted, repost_counted)),
+            replies=reply_count,
+            liked=post_id in liked,
+            reposted=post_id in reposted,
         )
-        for post_id in wanted
-    }
+    return result

@@ -94,7 +94,7 @@ async def permalink_page(
     reply_error: TwoorlError | None = None,
     reply_text: str | None = None,
 ) -> Response:
-    ancestors, replies = await posts.thread(svc.shards, post)
+    ancestors, replies = await posts.thread(svc.shards, post, viewer.id if viewer else None)
     shown = await present(svc.shards, [*ancestors, post, *replies], viewer.id if viewer else None)
     by_id = {view.id: view for view in shown}
     focus = by_id.get(post.id)

@@ -38,8 +38,11 @@
     box.addEventListener("input", update);
     update();
     if (location.hash === "#reply" && form.id === "reply") {
-      box.focus();
-      box.setSelectionRange(box.value.length, box.value.length);
+      // After load: the browser's own jump to the #reply anchor would take focus back.
+      window.addEventListener("load", () => {
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);
+      });
     }
   }
 
