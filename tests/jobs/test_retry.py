@@ -7,6 +7,7 @@ its jobs a fresh token, so the call counts of one test never leak into another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -59,6 +60,13 @@ async def _hangs_once(_ctx: JobContext, payload: dict[str, Any]) -> None:
     calls[payload["token"]] += 1
     if calls[payload["token"]] == 1:
         await hang_release[payload["token"]].wait()
+
+
+@handles("test.retry.always_hangs")
+async def _always_hangs(_ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Stands in for a job that kills its worker every time (a crash, an OOM kill)."""
+    calls[payload["token"]] += 1
+    await asyncio.Event().wait()
 
 
 @pytest.fixture
@@ -293,3 +301,46 @@ async def test_a_crashed_worker_s_job_runs_again_after_its_lease(job_shards: Sha
     assert await survivor.run_due_once() == 1
     assert calls[token] == 2
     assert await job_row(job_shards, job_id) is None
+
+
+async def crash_while_running(worker: Worker, token: str, calls_before: int) -> None:
+    """Run a pass of ``worker`` until the job with ``token`` has started, then kill the pass."""
+    task = asyncio.create_task(worker.run_due_once())
+    try:
+        for _ in range(300):
+            if calls[token] > calls_before or task.done():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: attempts are counted when a job is claimed, but the limit is only checked when "
+    "a handler raises; a job whose worker dies every time (lease runs out) is claimed again "
+    "forever, past max_attempts, with no back-off, and is never parked",
+)
+async def test_a_job_that_keeps_killing_its_worker_is_parked_after_max_attempts(
+    job_shards: ShardSet,
+) -> None:
+    lease = timedelta(milliseconds=300)
+    token, job_id = await queue(job_shards, "test.retry.always_hangs")
+    worker = Worker(job_shards, lease=lease, max_attempts=2, retry_delay=lambda n: NO_DELAY)
+
+    for attempt in (1, 2):
+        await crash_while_running(worker, token, attempt - 1)
+        assert calls[token] == attempt
+        row = await job_row(job_shards, job_id)
+        assert row is not None
+        assert row.attempts == attempt
+        await asyncio.sleep((row.locked_until - utcnow()).total_seconds() + 0.05)
+
+    # Two attempts spent (both died): the job must not be handed to a third worker.
+    await crash_while_running(worker, token, 2)
+    assert calls[token] == 2, "a job ran more than max_attempts times"
+    row = await job_row(job_shards, job_id)
+    assert row is not None
+    assert row.failed_at is not None
