@@ -317,12 +317,6 @@ async def crash_while_running(worker: Worker, token: str, calls_before: int) -> 
             await task
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: attempts are counted when a job is claimed, but the limit is only checked when "
-    "a handler raises; a job whose worker dies every time (lease runs out) is claimed again "
-    "forever, past max_attempts, with no back-off, and is never parked",
-)
 async def test_a_job_that_keeps_killing_its_worker_is_parked_after_max_attempts(
     job_shards: ShardSet,
 ) -> None:

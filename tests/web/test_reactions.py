@@ -8,7 +8,6 @@ import re
 from collections import Counter
 
 import httpx
-import pytest
 from sqlalchemy import select
 from web_support import account_id, send
 
@@ -604,12 +603,6 @@ async def react_without_jobs(app, person, action: str, post_id: int) -> None:
     assert response.status_code == 303, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: deleting a post whose like job has not run yet leaves the liker's likes row "
-    "behind: sync_like returns early for a deleted post, and posts.unlink only visits likers "
-    "already tallied in post_likes",
-)
 async def test_deleting_a_post_right_after_a_like_leaves_no_like_behind(app, people, shards):
     alice, bob = await people("alice"), await people("bob")
     post = await say_id(shards, alice, "gone in a moment")  # also fetches alice's form token
@@ -624,12 +617,6 @@ async def test_deleting_a_post_right_after_a_like_leaves_no_like_behind(app, peo
     assert await rows(shards, likes, likes.c.post_id == post) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: deleting a post whose repost job has not run yet leaves the reposter's repost "
-    "row behind: sync_repost returns early for a deleted post, and posts.unlink only visits "
-    "reposters already tallied in post_reposts",
-)
 async def test_deleting_a_post_right_after_a_repost_leaves_no_repost_behind(app, people, shards):
     alice, carol = await people("alice"), await people("carol")
     post = await say_id(shards, alice, "gone in a moment")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from twoorl.jobs.outbox import WAKE_CHANNEL
 from twoorl.jobs.registry import JobContext, handler_for
@@ -41,7 +41,8 @@ class Worker:
         shards: ShardSet,
         *,
         broker: LocalBroker | None = None,
-        batch_size: int = 50,
+        # Small batches: the lease starts at the claim, so a long batch's tail could outlive it.
+        batch_size: int = 10,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
         poll_interval: float = 1.0,
@@ -134,6 +135,22 @@ class Worker:
             .with_for_update(skip_locked=True)
         )
         async with shard.write() as conn:
+            # A job whose lease ran out after its last allowed attempt killed its worker each
+            # time (a crash, an out-of-memory kill): park it instead of claiming it forever.
+            await conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.failed_at.is_(None),
+                    jobs.c.attempts >= self.max_attempts,
+                    jobs.c.locked_until < now,
+                )
+                .values(
+                    failed_at=now,
+                    locked_until=None,
+                    last_error=func.coalesce(jobs.c.last_error, "")
+                    + "(its worker stopped during each attempt)",
+                )
+            )
             rows = (
                 await conn.execute(
                     update(jobs)

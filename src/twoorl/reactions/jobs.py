@@ -14,8 +14,9 @@ from sqlalchemy import Table, delete
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw
 from twoorl.posts.service import get_post
+from twoorl.posts.tables import posts
 from twoorl.reactions import service
-from twoorl.reactions.tables import post_counters, post_likes, post_reposts
+from twoorl.reactions.tables import likes, post_counters, post_likes, post_reposts
 from twoorl.storage.sql import add_to_counter, insert_if_absent, lock_for_transaction
 
 
@@ -27,11 +28,16 @@ async def _sync(
     counter: str,
     kind: Kind,
     exists,
+    forget,
 ) -> None:
     account_id, post_id = payload["account_id"], payload["post_id"]
     post = await get_post(ctx.shards, post_id)
     if post is None:
-        return  # deleted meanwhile; posts.unlink clears its reactions
+        # Deleted before this job ran, so posts.unlink did not know this reactor: the
+        # reaction to a post that no longer exists goes too.
+        async with ctx.shards.for_id(account_id).write() as conn:
+            await conn.execute(forget(account_id, post_id))
+        return
     notified = False
     async with ctx.shards.for_id(post_id).write() as conn:
         await lock_for_transaction(conn, kind, post_id, account_id)
@@ -58,7 +64,15 @@ async def _sync(
 @handles("reactions.sync_like")
 async def sync_like(ctx: JobContext, payload: dict[str, Any]) -> None:
     await _sync(
-        ctx, payload, tally=post_likes, counter="likes", kind=Kind.LIKE, exists=service.has_liked
+        ctx,
+        payload,
+        tally=post_likes,
+        counter="likes",
+        kind=Kind.LIKE,
+        exists=service.has_liked,
+        forget=lambda account_id, post_id: delete(likes).where(
+            likes.c.account_id == account_id, likes.c.post_id == post_id
+        ),
     )
 
 
@@ -71,6 +85,9 @@ async def sync_repost(ctx: JobContext, payload: dict[str, Any]) -> None:
         counter="reposts",
         kind=Kind.REPOST,
         exists=service.has_reposted,
+        forget=lambda account_id, post_id: delete(posts).where(
+            posts.c.author_id == account_id, posts.c.repost_of_id == post_id
+        ),
     )
     if await service.has_reposted(ctx.shards, payload["account_id"], payload["post_id"]):
         await ctx.broker.publish(
