@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint format uv sync
+.PHONY: serve test lint format uv sync catalogs
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -28,3 +28,12 @@ lint: sync
 format: sync
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
+
+# Translations: extract the strings from code and templates into messages.pot, then merge
+# them into every locale's messages.po (translators fill in what is new). Catalogs are
+# compiled in memory when Twoorl starts; there is no .mo file to build or commit.
+catalogs: sync
+	$(UV) run --frozen pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 \
+	  --no-location --sort-output --omit-header -o src/twoorl/locale/messages.pot .
+	$(UV) run --frozen pybabel update -i src/twoorl/locale/messages.pot -d src/twoorl/locale \
+	  --no-location --omit-header --no-fuzzy-matching

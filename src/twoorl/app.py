@@ -17,10 +17,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from twoorl import i18n
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
+from twoorl.i18n.negotiation import LANG_COOKIE, choose_locale
 from twoorl.notifications.service import unread_count
 from twoorl.settings import Settings, load_settings
 from twoorl.storage.migrate import migrate_shards
-from twoorl.web import accounts, live, notifications, posts, profiles, reactions, timelines
+from twoorl.web import (
+    accounts,
+    feeds,
+    language,
+    live,
+    notifications,
+    posts,
+    profiles,
+    reactions,
+    timelines,
+)
 from twoorl.web.auth import optional_account
 from twoorl.web.services import Services
 from twoorl.web.templating import build_templates, render
@@ -62,6 +73,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if not request.url.path.startswith(("/static/", "/avatars/")):
             # Every page's header shows who is signed in, so resolve it once up front.
             account = await optional_account(request)
+            i18n.set_locale(
+                choose_locale(
+                    account_locale=account.locale if account else None,
+                    cookie=request.cookies.get(LANG_COOKIE),
+                    accept_language=request.headers.get("accept-language"),
+                )
+            )
             if account and not request.url.path.startswith("/stream/"):
                 request.state.unread_notifications = await unread_count(
                     request.app.state.services.shards, account.id
@@ -74,7 +92,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (accounts, timelines, notifications, live, reactions, profiles, posts):
+    # feeds before profiles: /@{username}.rss must not be taken for a username.
+    for module in (
+        accounts,
+        language,
+        timelines,
+        notifications,
+        live,
+        reactions,
+        feeds,
+        profiles,
+        posts,
+    ):
         app.include_router(module.router)
     return app
 

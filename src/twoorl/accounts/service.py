@@ -21,27 +21,13 @@ from twoorl.accounts.validation import (
     clean_username,
 )
 from twoorl.errors import Conflict, InvalidInput, Unauthorized
-from twoorl.i18n import _
+from twoorl.i18n import LOCALES, _
 from twoorl.ids import new_owner_id
 from twoorl.posts.text import strip_control_characters
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.types import utcnow
 
-SUPPORTED_LOCALE_CODES = (
-    "en",
-    "es",
-    "de",
-    "fr",
-    "ko",
-    "pl",
-    "pt_BR",
-    "ru",
-    "sv",
-    "it",
-    "zh_Hans",
-    "da",
-    "el",
-)
+SUPPORTED_LOCALE_CODES = LOCALES
 
 
 async def register(

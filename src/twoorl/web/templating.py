@@ -63,6 +63,8 @@ def _page_context(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request),
         "max_post_length": request.app.state.services.settings.max_post_length,
         "html_lang": i18n.current_locale().replace("_", "-"),
+        "current_locale": i18n.current_locale(),
+        "locales": i18n.LOCALES,
     }
 
 

@@ -1,0 +1,5 @@
+"""RSS, Atom and JSON Feed routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
