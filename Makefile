@@ -36,4 +36,4 @@ catalogs: sync
 	$(UV) run --frozen pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 \
 	  --no-location --sort-output --omit-header -o src/twoorl/locale/messages.pot .
 	$(UV) run --frozen pybabel update -i src/twoorl/locale/messages.pot -d src/twoorl/locale \
-	  --no-location --omit-header --no-fuzzy-matching
+	  --no-fuzzy-matching --ignore-obsolete

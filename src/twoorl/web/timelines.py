@@ -41,7 +41,7 @@ async def render_timeline(
     shown = await present(svc.shards, page.posts, viewer_id(request))
     if request.query_params.get("fragment") == "entries":
         # The live banner's "show new posts": only the entries, to prepend in place.
-        return render(request, "_partials/entries.html", {"posts": shown})
+        return render(request, "partials/entries.html", {"posts": shown})
     return render(
         request,
         "timeline.html",
