@@ -18,6 +18,7 @@ from twoorl.timelines import service as timelines
 from twoorl.timelines.present import present
 from twoorl.timelines.service import PageRequest
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
+from twoorl.web.feed_links import account_feeds
 from twoorl.web.security import CsrfChecked
 from twoorl.web.services import Services, services
 from twoorl.web.templating import render
@@ -70,6 +71,7 @@ async def profile(
         {
             **await _profile_context(svc, account, viewer),
             "title": f"{account.name} (@{account.username})",
+            "feeds": account_feeds(account.username, account.name),
             "posts": await present(svc.shards, page.posts, viewer.id if viewer else None),
             "next_max_id": page.next_max_id,
         },

@@ -15,6 +15,7 @@ from twoorl.timelines import service as timelines
 from twoorl.timelines.present import present
 from twoorl.timelines.service import Page, PageRequest
 from twoorl.web.auth import CurrentAccount, MaybeAccount, viewer_id
+from twoorl.web.feed_links import public_feeds
 from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
@@ -32,6 +33,7 @@ async def render_timeline(
     title: str,
     heading: str,
     stream: str | None = None,
+    feeds: list | None = None,
     compose: bool = False,
     empty: str = "",
     compose_error: TwoorlError | None = None,
@@ -48,6 +50,7 @@ async def render_timeline(
         {
             "title": title,
             "stream": stream,
+            "feeds": feeds,
             "heading": heading,
             "posts": shown,
             "next_max_id": page.next_max_id,
@@ -113,6 +116,7 @@ async def public(
         title=_("Public timeline"),
         heading=_("What everyone is saying"),
         stream="/stream/public",
+        feeds=public_feeds(),
         empty=_("No posts yet. Be the first!"),
     )
 
