@@ -37,3 +37,12 @@ catalogs: sync
 	  --no-location --sort-output --omit-header -o src/twoorl/locale/messages.pot .
 	$(UV) run --frozen pybabel update -i src/twoorl/locale/messages.pot -d src/twoorl/locale \
 	  --no-fuzzy-matching --ignore-obsolete
+
+# A whole cluster on this machine (8 PostgreSQL shard databases, its own Redis, 2 web and
+# 2 worker processes); see "Scaling" in README.md.
+.PHONY: cluster-start cluster-stop
+cluster-start: sync
+	./scripts/local-cluster start
+
+cluster-stop:
+	./scripts/local-cluster stop

@@ -93,6 +93,22 @@ def postgres_urls() -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis that answers (tests keep to key prefixes of their own)."""
+    import redis
+
+    url = os.environ.get("TWOORL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"Redis is not reachable at {url}: {error}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated SQLite files, copied for each test (faster than migrating every time)."""
     folder = tmp_path_factory.mktemp("sqlite-templates")

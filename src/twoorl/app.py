@@ -21,6 +21,7 @@ from twoorl.i18n.negotiation import LANG_COOKIE, choose_locale
 from twoorl.notifications.service import unread_count
 from twoorl.settings import Settings, load_settings
 from twoorl.storage.migrate import migrate_shards
+from twoorl.storage.shards import ShardTimeout
 from twoorl.web import (
     accounts,
     feeds,
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
             await services.broker.stop()
+            if services.timelines:
+                await services.timelines.close()
             await services.shards.dispose()
 
     app = FastAPI(
@@ -138,6 +141,17 @@ def _install_error_pages(app: FastAPI) -> None:
         return error_page(
             request, exc.status_code, messages.get(exc.status_code, _("Something went wrong."))
         )
+
+    @app.exception_handler(ShardTimeout)
+    async def shard_timeout(request: Request, exc: ShardTimeout) -> Response:
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        response = error_page(
+            request,
+            503,
+            _("Part of Twoorl is answering too slowly right now. Please try again in a moment."),
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

@@ -35,3 +35,7 @@ class Unauthorized(TwoorlError):
 
 class RateLimited(TwoorlError):
     status_code = 429
+
+
+class Unavailable(TwoorlError):
+    status_code = 503

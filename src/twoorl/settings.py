@@ -40,8 +40,19 @@ class Settings(BaseSettings):
     # Run the job worker inside each web process (the embedded default).
     inline_workers: bool = True
     base_url: str = ""
-    # Redis enables cross-process live events (and, later, fan-out timelines).
+    # Redis enables cross-process live events and fan-out home timelines.
     redis_url: str | None = None
+    # Every Redis key Twoorl writes starts with this (several deployments can share a Redis).
+    redis_prefix: str = Field(default="twoorl:", min_length=1, max_length=64)
+    # Ids kept per cached home timeline; older pages come from fan-in.
+    timeline_cap: int = Field(default=800, ge=1, le=100_000)
+    # Authors with more followers than this are merged in at read time, not fanned out.
+    fanout_max_followers: int = Field(default=10_000, ge=0)
+    # A cached timeline unread for this long expires; its owner gets no fan-out until they
+    # return, when fan-in rebuilds it.
+    fanout_active_days: float = Field(default=7, gt=0, le=3650)
+    # A shard that has not answered a timeline query by then fails the page with a 503.
+    shard_timeout_seconds: float = Field(default=5, gt=0, le=300)
     job_max_attempts: int = Field(default=8, ge=1, le=100)
     # How long a claimed job stays leased to its worker before another may take it over.
     job_lease_seconds: float = Field(default=60, gt=0, le=86_400)

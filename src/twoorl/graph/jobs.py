@@ -18,6 +18,7 @@ from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw
 from twoorl.storage.sql import add_to_counter, insert_if_absent, lock_for_transaction
 from twoorl.storage.types import utcnow
+from twoorl.timelines import fanout
 
 
 @handles("graph.sync_in_edge")
@@ -50,6 +51,10 @@ async def sync_in_edge(ctx: JobContext, payload: dict[str, Any]) -> None:
             await add_to_counter(
                 conn, account_counters, "account_id", followee_id, "followers", delta
             )
+    if delta == 1:
+        await fanout.followed(ctx.timelines, follower_id)
+    else:
+        await fanout.unfollowed(ctx.timelines, follower_id, followee_id)
     if notified:
         await ctx.broker.publish(f"notifications:{followee_id}", {"type": "notification"})
     # Open home streams of the follower reload whom they follow.

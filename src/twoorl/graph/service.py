@@ -3,6 +3,7 @@ the followee's shard follows it through the ``graph.sync_in_edge`` job."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -98,6 +99,37 @@ async def followee_ids(shards: ShardSet, account_id: int) -> list[int]:
                 )
             ).scalars()
         )
+
+
+async def followed_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
+    """Which of ``candidates`` ``account_id`` follows: one indexed query on their shard."""
+    wanted = list(set(candidates))
+    if not wanted:
+        return set()
+    async with shards.for_id(account_id).read() as conn:
+        rows = await conn.execute(
+            select(following.c.followee_id).where(
+                following.c.follower_id == account_id, following.c.followee_id.in_(wanted)
+            )
+        )
+        return set(rows.scalars())
+
+
+async def follower_ids(shards: ShardSet, account_id: int) -> list[int]:
+    """Everyone who follows ``account_id``, from the in-edges on their own shard."""
+    async with shards.for_id(account_id).read() as conn:
+        rows = await conn.execute(
+            select(followers.c.follower_id).where(followers.c.followee_id == account_id)
+        )
+        return list(rows.scalars())
+
+
+async def follower_count(shards: ShardSet, account_id: int) -> int:
+    async with shards.for_id(account_id).read() as conn:
+        count = await conn.scalar(
+            select(account_counters.c.followers).where(account_counters.c.account_id == account_id)
+        )
+    return count or 0
 
 
 async def following_page(

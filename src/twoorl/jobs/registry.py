@@ -8,12 +8,15 @@ from typing import Any
 
 from twoorl.live.broker import LocalBroker
 from twoorl.storage.shards import ShardSet
+from twoorl.timelines.cache import HomeTimelines
 
 
 @dataclass(frozen=True)
 class JobContext:
     shards: ShardSet
     broker: LocalBroker
+    # Fan-out home timelines; None without Redis.
+    timelines: HomeTimelines | None = None
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

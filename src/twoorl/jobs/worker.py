@@ -23,6 +23,7 @@ from twoorl.jobs.tables import jobs
 from twoorl.live.broker import LocalBroker
 from twoorl.storage.shards import Shard, ShardSet
 from twoorl.storage.types import utcnow
+from twoorl.timelines.cache import HomeTimelines
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Worker:
         shards: ShardSet,
         *,
         broker: LocalBroker | None = None,
+        timelines: HomeTimelines | None = None,
         # Small batches: the lease starts at the claim, so a long batch's tail could outlive it.
         batch_size: int = 10,
         lease: timedelta = timedelta(seconds=60),
@@ -49,7 +51,7 @@ class Worker:
         retry_delay: Callable[[int], timedelta] | None = None,
     ) -> None:
         self.shards = shards
-        self.context = JobContext(shards, broker or LocalBroker())
+        self.context = JobContext(shards, broker or LocalBroker(), timelines)
         self.retry_delay = retry_delay or backoff
         self.batch_size = batch_size
         self.lease = lease

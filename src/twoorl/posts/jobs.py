@@ -20,6 +20,7 @@ from twoorl.posts.text import mentioned_usernames
 from twoorl.reactions.tables import likes, post_counters, post_likes, post_reposts
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.sql import add_to_counter, insert_if_absent
+from twoorl.timelines import fanout
 
 
 async def _mentioned_ids(
@@ -60,6 +61,8 @@ async def link_post(ctx: JobContext, payload: dict[str, Any]) -> None:
                 )
     for account_id in told:
         await ctx.broker.publish(f"notifications:{account_id}", {"type": "notification"})
+    # Into the cached timelines before the live event, so "show new posts" finds it there.
+    await fanout.deliver(shards, ctx.timelines, post.id, post.author_id)
     await ctx.broker.publish(
         "posts", {"type": "post", "author_id": post.author_id, "post_id": post.id}
     )
@@ -90,12 +93,14 @@ async def unlink_post(ctx: JobContext, payload: dict[str, Any]) -> None:
             )
             if removed.rowcount:
                 await add_to_counter(conn, post_counters, "post_id", parent_id, "replies", -1)
-    await _forget_reactions(shards, post_id, payload["author_id"])
+    await fanout.retract(shards, ctx.timelines, post_id, payload["author_id"])
+    await _forget_reactions(ctx, post_id, payload["author_id"])
 
 
-async def _forget_reactions(shards: ShardSet, post_id: int, author_id: int) -> None:
+async def _forget_reactions(ctx: JobContext, post_id: int, author_id: int) -> None:
     """Remove the likes and reposts of a deleted post, on every reactor's shard, then its
     tallies (last, so a retry after a crash still knows whom to visit)."""
+    shards = ctx.shards
     async with shards.for_id(post_id).read() as conn:
         likers = list(
             (
@@ -118,9 +123,14 @@ async def _forget_reactions(shards: ShardSet, post_id: int, author_id: int) -> N
             )
     for shard, ids in shards.group_by_shard(reposters).items():
         async with shard.write() as conn:
-            await conn.execute(
-                delete(posts).where(posts.c.repost_of_id == post_id, posts.c.author_id.in_(ids))
+            removed = await conn.execute(
+                delete(posts)
+                .where(posts.c.repost_of_id == post_id, posts.c.author_id.in_(ids))
+                .returning(posts.c.id, posts.c.author_id)
             )
+            gone = removed.all()
+        for repost_id, reposter_id in gone:
+            await fanout.retract(shards, ctx.timelines, repost_id, reposter_id)
     async with shards.for_id(post_id).write() as conn:
         for table in (post_likes, post_reposts):
             await conn.execute(delete(table).where(table.c.post_id == post_id))

@@ -123,7 +123,7 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
             await enqueue(
                 conn,
                 "reactions.sync_repost",
-                {"account_id": post.author_id, "post_id": post.repost_of_id},
+                {"account_id": post.author_id, "post_id": post.repost_of_id, "repost_id": post.id},
                 owner_id=post.author_id,
             )
         elif deleted.rowcount:

@@ -22,6 +22,17 @@ Index("uq_posts_author_id_repost_of_id", posts.c.author_id, posts.c.repost_of_id
 # Each author's newest-first page comes straight off this index (fan-in reads).
 Index("ix_posts_author_id_id", posts.c.author_id, posts.c.id.desc())
 
+# Each author's newest post id (posts and reposts), kept by triggers on ``posts`` in the same
+# transaction as the insert or delete (migration 0003). Fan-in picks the authors whose heads
+# can reach the page from here, before reading any post (see timelines/queries.py).
+author_heads = Table(
+    "author_heads",
+    metadata,
+    Column("author_id", BigInteger, primary_key=True, autoincrement=False),
+    # NULL once every post of the author is deleted.
+    Column("head_id", BigInteger, nullable=True),
+)
+
 post_tags = Table(
     "post_tags",
     metadata,

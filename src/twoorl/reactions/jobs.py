@@ -18,6 +18,7 @@ from twoorl.posts.tables import posts
 from twoorl.reactions import service
 from twoorl.reactions.tables import likes, post_counters, post_likes, post_reposts
 from twoorl.storage.sql import add_to_counter, insert_if_absent, lock_for_transaction
+from twoorl.timelines import fanout
 
 
 async def _sync(
@@ -89,7 +90,13 @@ async def sync_repost(ctx: JobContext, payload: dict[str, Any]) -> None:
             posts.c.author_id == account_id, posts.c.repost_of_id == post_id
         ),
     )
-    if await service.has_reposted(ctx.shards, payload["account_id"], payload["post_id"]):
+    account_id = payload["account_id"]
+    current = await service.repost_id_of(ctx.shards, account_id, payload["post_id"])
+    queued_for = payload.get("repost_id")
+    if queued_for is not None and queued_for != current:
+        await fanout.retract(ctx.shards, ctx.timelines, queued_for, account_id)
+    if current is not None:
+        await fanout.deliver(ctx.shards, ctx.timelines, current, account_id)
         await ctx.broker.publish(
             "posts",
             {

@@ -56,17 +56,20 @@ async def repost(shards: ShardSet, account: Account, post_id: int) -> Post:
     post = await _original(shards, post_id)
     try:
         async with shards.for_id(account.id).write() as conn:
+            repost_id = new_id(logical_shard_of(account.id))
             created = await insert_if_absent(
                 conn,
                 posts,
-                id=new_id(logical_shard_of(account.id)),
+                id=repost_id,
                 author_id=account.id,
                 text="",
                 repost_of_id=post.id,
                 repost_of_account_id=post.author_id,
             )
             if created:
-                await _queue_sync(conn, "reactions.sync_repost", account.id, post.id)
+                await _queue_sync(
+                    conn, "reactions.sync_repost", account.id, post.id, repost_id=repost_id
+                )
     except IntegrityError:
         pass  # reposted twice at once: the unique index kept one, whose job is queued
     return post
@@ -75,16 +78,25 @@ async def repost(shards: ShardSet, account: Account, post_id: int) -> Post:
 async def unrepost(shards: ShardSet, account: Account, post_id: int) -> Post:
     post = await _original(shards, post_id)
     async with shards.for_id(account.id).write() as conn:
-        removed = await conn.execute(
-            delete(posts).where(posts.c.author_id == account.id, posts.c.repost_of_id == post.id)
+        removed = await conn.scalar(
+            delete(posts)
+            .where(posts.c.author_id == account.id, posts.c.repost_of_id == post.id)
+            .returning(posts.c.id)
         )
-        if removed.rowcount:
-            await _queue_sync(conn, "reactions.sync_repost", account.id, post.id)
+        if removed is not None:
+            await _queue_sync(conn, "reactions.sync_repost", account.id, post.id, repost_id=removed)
     return post
 
 
-async def _queue_sync(conn, kind: str, account_id: int, post_id: int) -> None:
-    await enqueue(conn, kind, {"account_id": account_id, "post_id": post_id}, owner_id=account_id)
+async def _queue_sync(
+    conn, kind: str, account_id: int, post_id: int, *, repost_id: int | None = None
+) -> None:
+    # ``repost_id`` names the repost row this job was queued for, so the job can take that
+    # exact entry out of cached timelines once the row is gone.
+    payload = {"account_id": account_id, "post_id": post_id}
+    if repost_id is not None:
+        payload["repost_id"] = repost_id
+    await enqueue(conn, kind, payload, owner_id=account_id)
 
 
 async def has_liked(shards: ShardSet, account_id: int, post_id: int) -> bool:
@@ -98,13 +110,17 @@ async def has_liked(shards: ShardSet, account_id: int, post_id: int) -> bool:
 
 
 async def has_reposted(shards: ShardSet, account_id: int, post_id: int) -> bool:
+    return await repost_id_of(shards, account_id, post_id) is not None
+
+
+async def repost_id_of(shards: ShardSet, account_id: int, post_id: int) -> int | None:
+    """The id of ``account_id``'s repost of ``post_id``, if they reposted it."""
     async with shards.for_id(account_id).read() as conn:
-        row = await conn.execute(
+        return await conn.scalar(
             select(posts.c.id).where(
                 posts.c.author_id == account_id, posts.c.repost_of_id == post_id
             )
         )
-        return row.first() is not None
 
 
 async def reactions_for(

@@ -52,13 +52,24 @@ class Shard:
             yield conn
 
 
+class ShardTimeout(Exception):
+    """A shard did not answer within the set time; the page fails instead of hanging."""
+
+    def __init__(self, shard: Shard, seconds: float) -> None:
+        super().__init__(f"shard {shard.index} did not answer within {seconds:g} s")
+        self.shard = shard
+        self.seconds = seconds
+
+
 class ShardSet:
     """All physical shards of a deployment. The first one also holds the account directory."""
 
-    def __init__(self, urls: Sequence[str]) -> None:
+    def __init__(self, urls: Sequence[str], *, timeout: float | None = None) -> None:
         if not urls:
             raise ValueError("at least one shard is needed")
         self.shards = [Shard(i, url, create_shard_engine(url)) for i, url in enumerate(urls)]
+        # Bounds each shard's part of a ``gather`` (timeline reads); None waits forever.
+        self.timeout = timeout
 
     def __len__(self) -> int:
         return len(self.shards)
@@ -96,11 +107,17 @@ class ShardSet:
         work: Callable[[Shard, AsyncConnection], Awaitable[T]],
         shards: Iterable[Shard] | None = None,
     ) -> list[T]:
-        """Run ``work`` on each shard concurrently, each on its own connection: the seed's pmap."""
+        """Run ``work`` on each shard concurrently, each on its own connection: the seed's pmap.
+        A shard slower than ``self.timeout`` raises :class:`ShardTimeout`, so one stuck
+        database cannot hold a page forever."""
 
         async def run(shard: Shard) -> T:
-            async with shard.engine.connect() as conn:
-                return await work(shard, conn)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    async with shard.engine.connect() as conn:
+                        return await work(shard, conn)
+            except TimeoutError:
+                raise ShardTimeout(shard, self.timeout or 0) from None
 
         targets = self.shards if shards is None else list(shards)
         return list(await asyncio.gather(*(run(s) for s in targets)))

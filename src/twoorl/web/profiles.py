@@ -14,6 +14,7 @@ from twoorl.errors import NotFound
 from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID, parse_id
+from twoorl.timelines import fanout
 from twoorl.timelines import service as timelines
 from twoorl.timelines.present import present
 from twoorl.timelines.service import PageRequest
@@ -88,6 +89,8 @@ async def follow(
 ) -> Response:
     account = await _account_or_404(svc, username)
     await graph.follow(svc.shards, viewer, account)
+    # Now, not only in the job: the next home page shows the new followee's older posts.
+    await fanout.followed(svc.timelines, viewer.id)
     svc.worker.wake()
     return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
 
@@ -102,6 +105,7 @@ async def unfollow(
 ) -> Response:
     account = await _account_or_404(svc, username)
     await graph.unfollow(svc.shards, viewer, account)
+    await fanout.unfollowed(svc.timelines, viewer.id, account.id)
     svc.worker.wake()
     return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
 

@@ -15,6 +15,7 @@ from twoorl.jobs.worker import Worker
 from twoorl.live.broker import LocalBroker, build_broker
 from twoorl.settings import Settings
 from twoorl.storage.shards import ShardSet
+from twoorl.timelines.cache import HomeTimelines
 
 
 @dataclass
@@ -26,26 +27,48 @@ class Services:
     broker: LocalBroker
     templates: Jinja2Templates
     rate_limiter: MovingWindowRateLimiter
+    # Fan-out home timelines in Redis; None on the embedded default (fan-in only).
+    timelines: HomeTimelines | None = None
 
     @classmethod
     def build(cls, settings: Settings, templates: Jinja2Templates) -> Services:
-        shards = ShardSet(settings.shard_urls)
+        shards = ShardSet(settings.shard_urls, timeout=settings.shard_timeout_seconds)
         broker = build_broker(settings.redis_url)
+        timelines = build_timelines(settings)
         return cls(
             settings=settings,
             shards=shards,
             passwords=Passwords(settings.password_hash_profile),
-            worker=build_worker(settings, shards, broker),
+            worker=build_worker(settings, shards, broker, timelines),
             broker=broker,
             templates=templates,
             rate_limiter=MovingWindowRateLimiter(MemoryStorage()),
+            timelines=timelines,
         )
 
 
-def build_worker(settings: Settings, shards: ShardSet, broker: LocalBroker) -> Worker:
+def build_timelines(settings: Settings) -> HomeTimelines | None:
+    if not settings.redis_url:
+        return None
+    return HomeTimelines.from_url(
+        settings.redis_url,
+        prefix=settings.redis_prefix,
+        cap=settings.timeline_cap,
+        active_seconds=round(settings.fanout_active_days * 86_400),
+        max_followers=settings.fanout_max_followers,
+    )
+
+
+def build_worker(
+    settings: Settings,
+    shards: ShardSet,
+    broker: LocalBroker,
+    timelines: HomeTimelines | None = None,
+) -> Worker:
     return Worker(
         shards,
         broker=broker,
+        timelines=timelines,
         max_attempts=settings.job_max_attempts,
         lease=timedelta(seconds=settings.job_lease_seconds),
     )

@@ -74,7 +74,7 @@ async def home_page(
     compose_text: str = "",
 ) -> Response:
     page = await timelines.home(
-        svc.shards, account.id, PageRequest(max_id=max_id, since_id=since_id)
+        svc.shards, account.id, PageRequest(max_id=max_id, since_id=since_id), svc.timelines
     )
     return await render_timeline(
         request,
