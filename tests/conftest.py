@@ -168,7 +168,11 @@ def settings(shard_urls: list[str], tmp_path: Path, settings_overrides) -> Setti
 async def app(settings: Settings) -> AsyncIterator:
     application = create_app(settings, migrate=False)
     yield application
-    await application.state.services.shards.dispose()
+    services = application.state.services
+    await services.broker.stop()
+    if services.timelines:
+        await services.timelines.close()
+    await services.shards.dispose()
 
 
 @pytest.fixture

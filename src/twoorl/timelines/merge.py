@@ -15,19 +15,19 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def _identity(item: T) -> T:
-    return item
-
-
 def merge_newest(
-    lists: Iterable[Sequence[T]], limit: int, key: Callable[[T], int] = _identity
+    lists: Iterable[Sequence[T]], limit: int, key: Callable[[T], int] | None = None
 ) -> list[T]:
-    """The ``limit`` largest items (by ``key``) of lists that are each sorted descending,
-    largest first. Items with equal keys are all kept."""
+    """The ``limit`` largest items (by ``key``, default the items themselves) of lists that
+    are each sorted descending, largest first. Items with equal keys are all kept."""
     if limit <= 0:
         return []
     candidates = [seq for seq in lists if seq]
     if len(candidates) > limit:
         # A list whose head is below the limit-th largest head cannot reach the page.
-        candidates = heapq.nlargest(limit, candidates, key=lambda seq: key(seq[0]))
+        if key is None:
+            # Lists compare by their heads first: no Python call per list.
+            candidates = heapq.nlargest(limit, candidates)
+        else:
+            candidates = heapq.nlargest(limit, candidates, key=lambda seq: key(seq[0]))
     return list(islice(heapq.merge(*candidates, key=key, reverse=True), limit))

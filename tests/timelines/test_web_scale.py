@@ -1,0 +1,64 @@
+"""The site with Redis fan-out switched on, and a shard that stops answering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+from fanout_support import forget_prefix, fresh_prefix
+
+from conftest import PG_HOST, post_ids
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("shard_urls", ["postgres3"], indirect=True),
+]
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    prefix = fresh_prefix()
+    yield prefix
+    forget_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+def settings_overrides(redis_url: str, redis_prefix: str) -> dict[str, object]:
+    return {"redis_url": redis_url, "redis_prefix": redis_prefix, "shard_timeout_seconds": 1}
+
+
+async def test_home_pages_come_from_the_fan_out_cache(app, people) -> None:
+    ana, bo = await people("ana"), await people("bo")
+    await bo.follow("ana")
+    assert post_ids((await bo.get("/")).text) == []
+    await ana.post("hello from ana")
+    await ana.post("and again")
+    home = await bo.get("/")
+    shown = post_ids(home.text)
+    assert len(shown) == 2 and "hello from ana" in home.text
+    cache = app.state.services.timelines
+    bo_id = await cache.redis.keys(f"{cache.prefix}home:*")
+    assert bo_id, "reading home built a cached timeline"
+    # Unfollowing empties the page at once, not after the job.
+    await bo.unfollow("ana")
+    assert post_ids((await bo.get("/")).text) == []
+
+
+async def test_a_stuck_shard_fails_the_page_with_503_not_forever(app, people, shard_urls) -> None:
+    visitor = await people()
+    name = shard_urls[1].rsplit("/", 1)[1]
+    blocker = await asyncpg.connect(f"postgresql://postgres@{PG_HOST}/{name}")
+    try:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute("LOCK TABLE posts IN ACCESS EXCLUSIVE MODE")
+        response = await asyncio.wait_for(visitor.get("/public"), timeout=20)
+        assert response.status_code == 503
+        assert "answering too slowly" in response.text
+        assert response.headers["Retry-After"] == "5"
+        await transaction.rollback()
+    finally:
+        await blocker.close()
+    assert (await visitor.get("/public")).status_code == 200
