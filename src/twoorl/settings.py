@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # A cached timeline unread for this long expires; its owner gets no fan-out until they
     # return, when fan-in rebuilds it.
     fanout_active_days: float = Field(default=7, gt=0, le=3650)
+    # Connections each process keeps open to each shard (PostgreSQL): processes x shards x
+    # this must stay under the server's max_connections.
+    db_pool_size: int = Field(default=10, ge=1, le=500)
     # A shard that has not answered a timeline query by then fails the page with a 503.
     shard_timeout_seconds: float = Field(default=5, gt=0, le=300)
     job_max_attempts: int = Field(default=8, ge=1, le=100)

@@ -50,7 +50,13 @@ def current_locale() -> str:
 
 
 def babel_locale() -> Locale:
-    return Locale.parse(current_locale(), sep="_")
+    return parsed_locale(current_locale())
+
+
+@cache
+def parsed_locale(code: str) -> Locale:
+    # Parsing is costly and every date and number on a page asks for it; LOCALES is small.
+    return Locale.parse(code, sep="_")
 
 
 def gettext(message: str) -> str:

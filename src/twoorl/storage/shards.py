@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from twoorl.ids import LOGICAL_SHARDS, logical_shard_of
+from twoorl.ids import LOGICAL_SHARDS, SEQUENCE_BITS, logical_shard_of
 
 T = TypeVar("T")
 
@@ -26,7 +26,9 @@ def physical_index_of_logical(logical_shard: int, physical_count: int) -> int:
     return logical_shard * physical_count // LOGICAL_SHARDS
 
 
-@dataclass(frozen=True)
+# Identity equality: a shard is one object per ShardSet, and hashing it (it keys every
+# per-shard grouping) must be cheap.
+@dataclass(frozen=True, eq=False)
 class Shard:
     index: int
     url: str
@@ -64,10 +66,18 @@ class ShardTimeout(Exception):
 class ShardSet:
     """All physical shards of a deployment. The first one also holds the account directory."""
 
-    def __init__(self, urls: Sequence[str], *, timeout: float | None = None) -> None:
+    def __init__(
+        self, urls: Sequence[str], *, timeout: float | None = None, pool_size: int = 10
+    ) -> None:
         if not urls:
             raise ValueError("at least one shard is needed")
-        self.shards = [Shard(i, url, create_shard_engine(url)) for i, url in enumerate(urls)]
+        self.shards = [
+            Shard(i, url, create_shard_engine(url, pool_size)) for i, url in enumerate(urls)
+        ]
+        # The physical shard of each logical shard, looked up by index on hot paths.
+        self._by_logical = [
+            self.shards[physical_index_of_logical(i, len(urls))] for i in range(LOGICAL_SHARDS)
+        ]
         # Bounds each shard's part of a ``gather`` (timeline reads); None waits forever.
         self.timeout = timeout
 
@@ -83,12 +93,14 @@ class ShardSet:
         return self.for_logical(logical_shard_of(snowflake))
 
     def for_logical(self, logical_shard: int) -> Shard:
-        return self.shards[physical_index_of_logical(logical_shard, len(self.shards))]
+        return self._by_logical[logical_shard]
 
     def group_by_shard(self, ids: Iterable[int]) -> dict[Shard, list[int]]:
+        # Inlined logical_shard_of: this runs over every followee of a home timeline.
         groups: dict[Shard, list[int]] = defaultdict(list)
+        by_logical, shift, mask = self._by_logical, SEQUENCE_BITS, LOGICAL_SHARDS - 1
         for snowflake in ids:
-            groups[self.for_id(snowflake)].append(snowflake)
+            groups[by_logical[(snowflake >> shift) & mask]].append(snowflake)
         return dict(groups)
 
     def logical_shards_of(self, shard: Shard) -> range:
@@ -126,13 +138,17 @@ class ShardSet:
         await asyncio.gather(*(s.engine.dispose() for s in self.shards))
 
 
-def create_shard_engine(url: str) -> AsyncEngine:
+def create_shard_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A fixed pool: under load, requests queue for a connection instead of opening and
+    # closing overflow connections (a connect costs far more than the query). No pre-ping:
+    # it would add a round trip to every checkout; a connection that died is discarded
+    # when it fails, and the next checkout gets a fresh one.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=3600)
 
 
 def _sqlite_begin(conn) -> None:

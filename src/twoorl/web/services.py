@@ -32,7 +32,11 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, templates: Jinja2Templates) -> Services:
-        shards = ShardSet(settings.shard_urls, timeout=settings.shard_timeout_seconds)
+        shards = ShardSet(
+            settings.shard_urls,
+            timeout=settings.shard_timeout_seconds,
+            pool_size=settings.db_pool_size,
+        )
         broker = build_broker(settings.redis_url)
         timelines = build_timelines(settings)
         return cls(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,13 @@ def relative_time(moment: datetime) -> str:
 
 
 def full_time(moment: datetime) -> str:
-    return format_datetime(moment, format="medium", locale=i18n.babel_locale())
+    return _full_time(moment, i18n.current_locale())
+
+
+@functools.lru_cache(maxsize=8192)
+def _full_time(moment: datetime, locale: str) -> str:
+    # The same posts appear on many pages; formatting a date with Babel is not cheap.
+    return format_datetime(moment, format="medium", locale=i18n.parsed_locale(locale))
 
 
 def avatar_url(account: Account, size: int = 96) -> str:
@@ -47,13 +54,19 @@ def id_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(timestamp_ms_of(snowflake) / 1000, tz=UTC)
 
 
+@functools.cache
 def locale_name(code: str) -> str:
     """A language's name in that language ("Deutsch", "한국어"), as people look for it."""
     return Locale.parse(code).get_display_name(code) or code
 
 
 def number(value: int) -> str:
-    return format_decimal(value, locale=i18n.babel_locale())
+    return _number(value, i18n.current_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=i18n.parsed_locale(locale))
 
 
 def _page_context(request: Request) -> dict[str, Any]:
