@@ -88,10 +88,11 @@ def worker(
 async def _work(settings: Settings, concurrency: int) -> None:
     from twoorl.live.broker import build_broker
     from twoorl.storage.shards import ShardSet
-    from twoorl.web.services import build_worker
+    from twoorl.web.services import build_timelines, build_worker
 
     shards = ShardSet(settings.shard_urls)
     broker = build_broker(settings.redis_url)
+    timelines = build_timelines(settings)
     await broker.start()
     running = asyncio.current_task()
     assert running is not None
@@ -99,12 +100,74 @@ async def _work(settings: Settings, concurrency: int) -> None:
     # is simply run again once its lease runs out.
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, running.cancel)
     try:
-        await build_worker(settings, shards, broker).run_forever(concurrency)
+        await build_worker(settings, shards, broker, timelines).run_forever(concurrency)
     except asyncio.CancelledError:
         typer.echo("Twoorl worker: stopped.")
     finally:
         await broker.stop()
+        if timelines:
+            await timelines.close()
         await shards.dispose()
+
+
+@cli.command("demo-data")
+def demo_data(
+    users: Annotated[int, typer.Option(min=1, help="Demo accounts to create.")] = 100,
+    posts_per_user: Annotated[int, typer.Option(min=0, help="Posts each one writes.")] = 20,
+    follows_per_user: Annotated[int, typer.Option(min=0, help="Accounts each follows.")] = 20,
+    seed: Annotated[int | None, typer.Option(help="Random seed, for the same data again.")] = None,
+    days: Annotated[float, typer.Option(help="Spread posts over the last D days.")] = 7.0,
+    prefix: Annotated[str, typer.Option(help="Usernames are PREFIX1..PREFIXN.")] = "demo",
+) -> None:
+    """Fill the shards with demo people, posts and follows, in bulk.
+
+    Every demo account signs in with the password "twoorl-demo"; emails are
+    PREFIXn@example.invalid. Follows favour a few popular accounts, as real networks do.
+    """
+    from twoorl.accounts.passwords import Passwords
+    from twoorl.demo import DEMO_PASSWORD, DemoError, DemoSpec, populate
+    from twoorl.storage.shards import ShardSet
+
+    settings = _settings()
+    try:
+        spec = DemoSpec(
+            users=users,
+            posts_per_user=posts_per_user,
+            follows_per_user=follows_per_user,
+            seed=seed,
+            days=days,
+            prefix=prefix,
+            max_post_length=settings.max_post_length,
+        )
+    except DemoError as error:
+        typer.echo(f"twoorl: {error}", err=True)
+        raise typer.Exit(2) from None
+    _run_migrations(settings)
+
+    async def run():
+        shards = ShardSet(settings.shard_urls)
+        try:
+            return await populate(shards, spec, passwords=Passwords(settings.password_hash_profile))
+        finally:
+            await shards.dispose()
+
+    try:
+        summary = asyncio.run(run())
+    except DemoError as error:
+        typer.echo(f"twoorl: {error}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ConnectionError) as error:
+        typer.echo(f"twoorl: cannot reach a database in TWOORL_SHARDS: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"Created {summary.users} demo accounts ({spec.username(1)}..{spec.username(users)}, "
+        f'password "{DEMO_PASSWORD}"): {summary.posts} posts ({summary.tags} hashtags), '
+        f"{summary.follows} follows, {summary.notifications} notifications."
+    )
+    typer.echo(
+        f"Wrote {summary.rows} rows to {len(settings.shard_urls)} shard(s) in "
+        f"{summary.seconds:.1f} s: {summary.rows_per_second:,.0f} rows/s."
+    )
 
 
 jobs_cli = typer.Typer(help="Inspect and repair the job queues.", invoke_without_command=True)
