@@ -321,7 +321,7 @@ def wrk(url: str, cookie: str, concurrency: int, seconds: float, script: Path) -
             "wrk",
             "-t1",
             f"-c{concurrency}",
-            f"-d{seconds}s",
+            f"-d{int(seconds)}s",
             "--timeout",
             "10s",
             "-s",

@@ -3,6 +3,7 @@ renders to safe HTML (escape first, then link URLs, @mentions and #hashtags)."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -120,6 +121,7 @@ def normalize_tag(tag: str) -> str:
     return unicodedata.normalize("NFC", tag.removeprefix("#")).casefold()
 
 
+@functools.lru_cache(maxsize=4096)
 def render_html(text: str) -> Markup:
     """Safe HTML for a post: all text escaped, links with rel="nofollow noopener"."""
     parts: list[str] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,22 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
 def relative_time(moment: datetime) -> str:
-    delta = moment - utcnow()
-    if abs(delta.total_seconds()) < 45:
+    seconds = (moment - utcnow()).total_seconds()
+    if abs(seconds) < 45:
         return i18n.gettext("just now")
+    # Half-minute steps: "5 min ago" reads the same either side of them, and a page of
+    # posts from the same hours formats each step once.
+    return _relative_time(round(seconds / 30), i18n.current_locale())
+
+
+@functools.lru_cache(maxsize=8192)
+def _relative_time(half_minutes: int, locale: str) -> str:
     return format_timedelta(
-        delta, add_direction=True, threshold=1.1, format="short", locale=i18n.babel_locale()
+        timedelta(seconds=half_minutes * 30),
+        add_direction=True,
+        threshold=1.1,
+        format="short",
+        locale=i18n.parsed_locale(locale),
     )
 
 
