@@ -30,6 +30,7 @@ import platform
 import random
 import sys
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -151,6 +152,16 @@ def newest_nlargest(lists: Sequence[list[int]], limit: int) -> list[int]:
     return heapq.nlargest(limit, chain.from_iterable(lists))
 
 
+def newest_with_heads(lists: Sequence[list[int]], heads: Sequence[int], limit: int) -> list[int]:
+    """Twoorl's ``author_heads`` plan in memory: each list's newest item is kept beside it
+    (written when the list grows, so it costs the read nothing), the limit-th largest head
+    bounds the page, and only lists with a head at or above it are merged. Reading the
+    compact heads instead of the head of every list is what saves the time."""
+    bound = heapq.nlargest(limit, heads)[-1]
+    chosen = [lists[i] for i, head in enumerate(heads) if head >= bound]
+    return merge_newest(chosen, limit)
+
+
 # Timing --------------------------------------------------------------------------------------
 
 
@@ -232,8 +243,13 @@ def run_benchmark(lists: int, per_list: int, page: int, repeat: int, seed: int) 
             FULL_MERGE_TARGET,
             ERLANG_MERGE_ALL,
         )
+    heads = array("q", (items[0] for items in descending))
     newest_methods: list[tuple[str, Callable[[Sequence[list[int]], int], list[int]]]] = [
         ("twoorl merge_newest", merge_newest),
+        (
+            "merge_newest, heads kept beside the lists",
+            lambda lists, limit: newest_with_heads(lists, heads, limit),
+        ),
         ("heapq.merge + islice", newest_heapq),
         ("heapq.nlargest (full scan)", newest_nlargest),
     ]

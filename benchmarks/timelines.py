@@ -261,6 +261,8 @@ class Server:
             TWOORL_SECRET_KEY=SECRET_KEY,
             TWOORL_RATE_LIMIT_LOGIN="100000/minute",
             TWOORL_INLINE_WORKERS="false",
+            # Two server processes must stay under PostgreSQL's 100 connections.
+            TWOORL_DB_POOL_SIZE=str(max(1, min(10, 80 // (2 * layout.count)))),
         )
         if redis_prefix:
             env.update(TWOORL_REDIS_URL=REDIS_URL, TWOORL_REDIS_PREFIX=redis_prefix)

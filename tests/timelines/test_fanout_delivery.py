@@ -210,3 +210,16 @@ async def test_a_rebuild_keeps_posts_that_arrive_while_it_reads(network: Network
     await network.cache.invalidate(reader.id)
     assert not await network.cache.seed(reader.id, token, [], floor=0)
     assert await network.cached_ids(reader) is None
+
+
+async def test_a_deleted_post_leaves_the_post_cache(network: Network) -> None:
+    author, reader = await network.person(), await network.person()
+    await network.follow(reader, author)
+    await network.home(reader)
+    post_id = await network.post(author)
+    assert await network.home(reader) == [post_id]  # read once: now kept in Redis
+    assert await network.cache.cached_posts([post_id])
+    await posts.delete_post(network.shards, author, post_id)
+    await network.worker.drain()
+    assert await network.cache.cached_posts([post_id]) == {}
+    assert await network.home(reader) == []

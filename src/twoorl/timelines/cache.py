@@ -16,14 +16,20 @@ exist, so people who stay away cost nothing, and fan-in rebuilds theirs when the
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from redis.asyncio import Redis
 
+from twoorl.posts.models import Post
+
 ID_DIGITS = 19
 BUILDING = "building"
+# Posts never change (no edits), so a copy in Redis is good until the post is deleted,
+# when the delete's job removes it; the expiry only bounds memory.
+POST_CACHE_SECONDS = 3 * 86_400
 PUSH_BATCH = 2000  # followers per script call: big enough to amortise, small enough not to stall
 
 # Shared by the scripts: trim a timeline to the cap, remembering the newest id trimmed (the
@@ -148,6 +154,30 @@ class HomeTimelines:
     @property
     def _big(self) -> str:
         return f"{self.prefix}big-authors"
+
+    def _post(self, post_id: int) -> str:
+        return f"{self.prefix}post:{post_id}"
+
+    # Posts --------------------------------------------------------------------------------
+
+    async def cached_posts(self, post_ids: Sequence[int]) -> dict[int, Post]:
+        """The posts among ``post_ids`` that Redis holds: a page's posts in one round trip
+        instead of one query per shard they live on."""
+        if not post_ids:
+            return {}
+        found = await self.redis.mget([self._post(i) for i in post_ids])
+        return {
+            post.id: post for post in (Post(*json.loads(raw)) for raw in found if raw is not None)
+        }
+
+    async def keep_posts(self, posts: Iterable[Post]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for post in posts:
+                pipe.set(self._post(post.id), json.dumps(astuple(post)), ex=POST_CACHE_SECONDS)
+            await pipe.execute()
+
+    async def forget_post(self, post_id: int) -> None:
+        await self.redis.delete(self._post(post_id))
 
     # Reading ---------------------------------------------------------------------------
 

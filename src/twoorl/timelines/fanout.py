@@ -31,10 +31,17 @@ async def retract(
     never pushed; any from before they grew are dropped at read time."""
     if cache is None:
         return
+    await cache.forget_post(post_id)
     readers = [author_id]
     if not await cache.is_big(author_id):
         readers += await follower_ids(shards, author_id)
     await cache.retract(readers, post_id, author_id)
+
+
+async def deleted(cache: HomeTimelines | None, post_id: int) -> None:
+    """At once, in the request that deleted it: its copy in Redis goes (its job does the rest)."""
+    if cache is not None:
+        await cache.forget_post(post_id)
 
 
 async def followed(cache: HomeTimelines | None, follower_id: int) -> None:

@@ -47,7 +47,7 @@ async def home(
             return []
         return await fan_in.newest_of_authors(shards, big_followed, request)
 
-    found, from_big = await asyncio.gather(get_posts(shards, [p for p, _ in current]), big_posts())
+    found, from_big = await asyncio.gather(_posts(shards, cache, current), big_posts())
     stale = [e for e in entries if e not in current or e[0] not in found]
     if stale:
         await cache.remove_entries(account_id, stale)
@@ -63,6 +63,21 @@ async def home(
         return page_of(known[:wanted], request)
     # The page reaches below what the cache holds: an older page, or a short cache.
     return await fan_in.home(shards, account_id, request)
+
+
+async def _posts(
+    shards: ShardSet, cache: HomeTimelines, entries: list[tuple[int, int]]
+) -> dict[int, Post]:
+    """The entries' posts: from Redis, the rest from their shards (and then kept in Redis).
+    A post that is in neither was deleted."""
+    wanted = [post_id for post_id, _ in entries]
+    found = await cache.cached_posts(wanted)
+    missing = [post_id for post_id in wanted if post_id not in found]
+    if missing:
+        loaded = await get_posts(shards, missing)
+        await cache.keep_posts(loaded.values())
+        found.update(loaded)
+    return found
 
 
 async def _rebuild(

@@ -13,6 +13,7 @@ from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
+from twoorl.timelines import fanout
 from twoorl.timelines.present import present
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
@@ -78,6 +79,7 @@ async def delete(
 ) -> Response:
     post = await _find_post(svc, username, post_id)
     await posts.delete_post(svc.shards, account, post.id)
+    await fanout.deleted(svc.timelines, post.id)
     svc.worker.wake()
     back = safe_next(next, f"/@{account.username}")
     if back == permalink(username, post.id):
