@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 COLOURS = {"fan-in": "#d1495b", "fan-out": "#00798c"}
 MARKERS = {1: "o", 2: "v", 4: "s", 8: "^"}
@@ -42,8 +42,9 @@ def main() -> None:
                     continue
                 x = [r["followees"] for r in line]
                 style = {"color": COLOURS.get(strategy), "marker": MARKERS.get(shards, "x")}
-                axis.plot(x, [r["p50_ms"] for r in line], label=f"{strategy}, {shards} shards",
-                          **style)
+                axis.plot(
+                    x, [r["p50_ms"] for r in line], label=f"{strategy}, {shards} shards", **style
+                )
                 axis.plot(x, [r["p99_ms"] for r in line], linestyle="--", alpha=0.5, **style)
         axis.set_xscale("log")
         axis.set_yscale("log")
