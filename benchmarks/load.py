@@ -152,7 +152,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--posts-per-user", type=int, default=20)
     parser.add_argument("--follows-per-user", type=int, default=50)
-    parser.add_argument("--people", type=int, default=100, help="signed-in people in the mix")
+    parser.add_argument(
+        "--people", type=int, default=20, help="signed-in people (login is rate-limited)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="in all, over both ports")
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--json", type=Path)

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 
 from twoorl.accounts.models import Account
-from twoorl.accounts.service import get_by_id
-from twoorl.accounts.tables import sessions
+from twoorl.accounts.tables import accounts, sessions
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.types import utcnow
 
@@ -56,9 +55,14 @@ async def start_session(
 async def account_for_token(shards: ShardSet, token: str) -> tuple[Account, str] | None:
     """The signed-in account and the session's hash, or None for an unknown/expired token."""
     token_hash = hash_token(token)
+    # The session and its account in one round trip: both live in the directory.
     async with shards.directory.read() as conn:
         row = (
-            await conn.execute(select(sessions).where(sessions.c.token_hash == token_hash))
+            await conn.execute(
+                select(accounts, sessions.c.last_seen_at)
+                .join(sessions, sessions.c.account_id == accounts.c.id)
+                .where(sessions.c.token_hash == token_hash)
+            )
         ).first()
     if row is None:
         return None
@@ -71,8 +75,7 @@ async def account_for_token(shards: ShardSet, token: str) -> tuple[Account, str]
             await conn.execute(
                 update(sessions).where(sessions.c.token_hash == token_hash).values(last_seen_at=now)
             )
-    account = await get_by_id(shards, row.account_id)
-    return (account, token_hash) if account else None
+    return Account.from_row(row), token_hash
 
 
 async def end_session(shards: ShardSet, token_hash: str, *, account_id: int | None = None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from twoorl.accounts.models import Account
@@ -134,52 +134,50 @@ async def reactions_for(
     groups = shards.group_by_shard(wanted)
 
     async def counts(shard, conn):
-        ids = groups[shard]
-        rows = await conn.execute(select(post_counters).where(post_counters.c.post_id.in_(ids)))
-        found = [(r.post_id, r.likes, r.reposts, r.replies) for r in rows]
-        counted: tuple[set[int], set[int]] = (set(), set())
+        # One query per shard: the tallies, and whether the viewer is counted in them.
+        columns = [
+            post_counters.c.post_id,
+            post_counters.c.likes,
+            post_counters.c.reposts,
+            post_counters.c.replies,
+        ]
         if viewer_id is not None:
-            for tally, into in ((post_likes, counted[0]), (post_reposts, counted[1])):
-                into.update(
-                    (
-                        await conn.execute(
-                            select(tally.c.post_id).where(
-                                tally.c.account_id == viewer_id, tally.c.post_id.in_(ids)
-                            )
-                        )
-                    ).scalars()
+            for tally in (post_likes, post_reposts):
+                counted_here = exists().where(
+                    tally.c.post_id == post_counters.c.post_id, tally.c.account_id == viewer_id
                 )
-        return found, counted
+                columns.append(counted_here.label(f"viewer_in_{tally.name}"))
+        rows = (
+            await conn.execute(select(*columns).where(post_counters.c.post_id.in_(groups[shard])))
+        ).all()
+        return rows
 
     tallies: dict[int, tuple[int, int, int]] = {}
     like_counted: set[int] = set()
     repost_counted: set[int] = set()
-    for found, (likes_in, reposts_in) in await shards.gather(counts, groups.keys()):
-        tallies.update((row[0], row[1:]) for row in found)
-        like_counted |= likes_in
-        repost_counted |= reposts_in
+    for rows in await shards.gather(counts, groups.keys()):
+        for row in rows:
+            tallies[row[0]] = (row[1], row[2], row[3])
+            if viewer_id is not None:
+                if row[4]:
+                    like_counted.add(row[0])
+                if row[5]:
+                    repost_counted.add(row[0])
     liked: set[int] = set()
     reposted: set[int] = set()
     if viewer_id is not None:
+        # What the viewer did, from their own shard, in one statement.
+        mine = union_all(
+            select(likes.c.post_id, literal("like").label("kind")).where(
+                likes.c.account_id == viewer_id, likes.c.post_id.in_(wanted)
+            ),
+            select(posts.c.repost_of_id, literal("repost").label("kind")).where(
+                posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(wanted)
+            ),
+        )
         async with shards.for_id(viewer_id).read() as conn:
-            liked = set(
-                (
-                    await conn.execute(
-                        select(likes.c.post_id).where(
-                            likes.c.account_id == viewer_id, likes.c.post_id.in_(wanted)
-                        )
-                    )
-                ).scalars()
-            )
-            reposted = set(
-                (
-                    await conn.execute(
-                        select(posts.c.repost_of_id).where(
-                            posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(wanted)
-                        )
-                    )
-                ).scalars()
-            )
+            for post_id, kind in (await conn.execute(mine)).all():
+                (liked if kind == "like" else reposted).add(post_id)
 
     def own(post_id: int, truth: set[int], counted: set[int]) -> int:
         # Read-your-writes: the tally is brought along by a job, so a person's own like or
