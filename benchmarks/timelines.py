@@ -160,10 +160,18 @@ async def load_layout(count: int, args: argparse.Namespace) -> Layout:
         authors = ids[len(sizes) :]
         for size, reader in readers.items():
             await bulk_follow(shards, [(reader, a) for a in authors[:size]], notify=False)
+        await analyze(shards)  # as autovacuum would: the follows came after the demo's ANALYZE
         names = {size: spec.username(ids.index(reader) + 1) for size, reader in readers.items()}
         return Layout(count, readers, authors, names)
     finally:
         await shards.dispose()
+
+
+async def analyze(shards: ShardSet) -> None:
+    for shard in shards.shards:
+        async with shard.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("ANALYZE")
 
 
 # In-process ------------------------------------------------------------------------------
@@ -392,6 +400,7 @@ async def delivery(layout: Layout, followers: int, prefix: str) -> Delivery:
         await bulk_follow(
             shards, [(fan, author_id) for fan in fans if fan != author_id], notify=False
         )
+        await analyze(shards)
         for fan in fans:  # each fan has read their home lately: an empty, complete timeline
             token = await cache.begin_rebuild(fan)
             await cache.seed(fan, token, [], floor=0)
