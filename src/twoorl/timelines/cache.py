@@ -12,6 +12,11 @@ missing, but fan-out already writes into it, so no post published during the reb
 
 Both keys expire after ``active_days`` without a read; fan-out writes only into timelines that
 exist, so people who stay away cost nothing, and fan-in rebuilds theirs when they return.
+
+Posts read through a cached page are kept too (``post:<id>``), so a page's posts come back in
+one round trip instead of one query per shard; a delete removes the copy.
+
+The scripts touch many keys at once: one Redis, not Redis Cluster.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ hybrid), checked against the databases so that a page equals what fan-in would s
 A page is served from the cache when the cache covers it: its entries plus the big
 followees' newest posts fill the page above the cache's floor. Entries whose post is gone
 or whose author is no longer followed are dropped (and removed from the cache), so a job that
-has not run yet, or a race between jobs, never shows a wrong page. Otherwise, and when the
+has not run yet, or a race between jobs, does not show a wrong page. (One window remains: a
+post deleted by another process is served from its copy in Redis until the delete's job
+drops it, milliseconds later; the deleting request drops it at once.) Otherwise, and when the
 reader has no cached timeline (new, or back after ``active_days``), the page comes from
 fan-in, which also rebuilds the cache: there is no "please wait" state.
 """
