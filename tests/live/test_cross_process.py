@@ -63,6 +63,8 @@ class Cluster:
     urls: list[str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     base_urls: dict[str, str] = field(default_factory=dict)
+    # Keys of this test's own in the shared Redis (the fan-out timelines), removed after.
+    redis_prefix: str = field(default_factory=lambda: f"twoorl-test:{os.getpid()}:live:")
 
     def env(self, name: str) -> dict[str, str]:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("TWOORL_")}
@@ -71,6 +73,7 @@ class Cluster:
             "TWOORL_SHARDS": ",".join(self.urls),
             "TWOORL_DATA_DIR": str(self.root / f"data-{name}"),
             "TWOORL_REDIS_URL": REDIS_URL,
+            "TWOORL_REDIS_PREFIX": self.redis_prefix,
             "TWOORL_INLINE_WORKERS": "false",
             "TWOORL_PASSWORD_HASH_PROFILE": "cheapest",
             "TWOORL_RATE_LIMIT_REGISTER": "1000/minute",
@@ -158,6 +161,19 @@ def cluster(postgres_urls: list[str], tmp_path: Path) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
+        _forget_redis_keys(running.redis_prefix)
+
+
+def _forget_redis_keys(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @dataclass(frozen=True)
