@@ -108,6 +108,19 @@ def redis_url() -> str:
     return url
 
 
+def forget_redis_prefix(url: str, prefix: str) -> None:
+    """Delete every key under ``prefix``: tests keep their keys apart in the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated SQLite files, copied for each test (faster than migrating every time)."""

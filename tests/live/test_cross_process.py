@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import _truncate_all, post_ids, run_blocking, skip_or_fail
+from conftest import _truncate_all, forget_redis_prefix, post_ids, run_blocking, skip_or_fail
 
 pytestmark = pytest.mark.postgres
 
@@ -161,19 +161,7 @@ def cluster(postgres_urls: list[str], tmp_path: Path) -> Iterator[Cluster]:
         yield running
     finally:
         running.stop()
-        _forget_redis_keys(running.redis_prefix)
-
-
-def _forget_redis_keys(prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+        forget_redis_prefix(REDIS_URL, running.redis_prefix)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from fanout_support import forget_prefix, fresh_prefix, on_three_shards
+from fanout_support import fresh_prefix, on_three_shards
 
+from conftest import forget_redis_prefix
 from twoorl.accounts.models import Account
 from twoorl.accounts.passwords import Passwords
 from twoorl.accounts.service import register
@@ -79,7 +80,7 @@ async def network(shard_urls: list[str], redis_url: str) -> AsyncIterator[Networ
     yield Network(shards, cache, Worker(shards, timelines=cache))
     await cache.close()
     await shards.dispose()
-    forget_prefix(redis_url, prefix)
+    forget_redis_prefix(redis_url, prefix)
 
 
 async def test_a_post_reaches_active_followers_only(network: Network) -> None:

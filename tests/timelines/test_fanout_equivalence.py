@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import hypothesis.strategies as st
 import pytest
-from fanout_support import forget_prefix, fresh_prefix, on_three_shards
+from fanout_support import fresh_prefix, on_three_shards
 from hypothesis import HealthCheck, given, settings
 
+from conftest import forget_redis_prefix
 from twoorl.accounts.models import Account
 from twoorl.accounts.passwords import Passwords
 from twoorl.accounts.service import register
@@ -162,7 +163,7 @@ async def run_history(
     finally:
         await cache.close()
         await shards.dispose()
-        forget_prefix(redis_url, prefix)
+        forget_redis_prefix(redis_url, prefix)
 
 
 @pytest.mark.postgres

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from fanout_support import forget_prefix, fresh_prefix
+from fanout_support import fresh_prefix
 
-from conftest import PG_HOST, post_ids
+from conftest import PG_HOST, forget_redis_prefix, post_ids
 
 pytestmark = [
     pytest.mark.postgres,
@@ -21,7 +21,7 @@ pytestmark = [
 def redis_prefix(redis_url: str) -> Iterator[str]:
     prefix = fresh_prefix()
     yield prefix
-    forget_prefix(redis_url, prefix)
+    forget_redis_prefix(redis_url, prefix)
 
 
 @pytest.fixture
