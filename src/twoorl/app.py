@@ -14,11 +14,13 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from twoorl import i18n
+from twoorl import api, i18n
+from twoorl.api.errors import ApiError, error_response, is_api_request
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.i18n.negotiation import LANG_COOKIE, choose_locale
 from twoorl.notifications.service import unread_count
+from twoorl.oauth.service import OAuthError
 from twoorl.settings import Settings, load_settings
 from twoorl.storage.migrate import migrate_shards
 from twoorl.storage.shards import ShardTimeout
@@ -66,13 +68,21 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await services.shards.dispose()
 
     app = FastAPI(
-        title="Twoorl", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+        title="Twoorl",
+        summary="A Mastodon-compatible client API (Mastodon 4.2 semantics).",
+        version=api.version("twoorl"),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
     )
     app.state.services = Services.build(settings, build_templates())
 
     @app.middleware("http")
     async def per_request(request: Request, call_next) -> Response:
         i18n.set_locale(i18n.DEFAULT_LOCALE)
+        if is_api_request(request):
+            return await _api_request(request, call_next)
         if not request.url.path.startswith(("/static/", "/avatars/")):
             # Every page's header shows who is signed in, so resolve it once up front.
             account = await optional_account(request)
@@ -95,6 +105,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     _install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in api.ROUTERS:
+        app.include_router(module.router)
     # feeds before profiles: /@{username}.rss must not be taken for a username.
     for module in (
         accounts,
@@ -107,25 +119,65 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         profiles,
         posts,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, include_in_schema=False)
     return app
+
+
+CORS_HEADERS = {
+    # API calls carry a bearer token, never a cookie, so any site's web client may make them.
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Link, X-RateLimit-Limit, X-RateLimit-Remaining, "
+    "X-RateLimit-Reset, X-Request-Id",
+}
+
+
+async def _api_request(request: Request, call_next) -> Response:
+    """The API's requests: bearer tokens instead of cookies, so no session lookup; the
+    language comes from Accept-Language (or the token's account, in ``api.auth``)."""
+    i18n.set_locale(
+        choose_locale(
+            account_locale=None, cookie=None, accept_language=request.headers.get("accept-language")
+        )
+    )
+    if request.method == "OPTIONS":
+        response: Response = Response(status_code=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Authorization, Content-Type, Idempotency-Key"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    else:
+        response = await call_next(request)
+        for name, value in getattr(request.state, "rate_limit_headers", {}).items():
+            response.headers.setdefault(name, value)
+    response.headers.update(CORS_HEADERS)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def _install_error_pages(app: FastAPI) -> None:
     def error_page(request: Request, status: int, message: str) -> Response:
+        if is_api_request(request):
+            return error_response(status, message)
         return render(
             request, "error.html", {"title": message, "message": message, "status": status}, status
         )
 
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(exc.status_code, exc.message, headers=exc.headers)
+
     @app.exception_handler(TwoorlError)
     async def domain_error(request: Request, exc: TwoorlError) -> Response:
+        if isinstance(exc, OAuthError) and is_api_request(request):
+            return error_response(exc.status_code, exc.message, error=exc.error)
         return error_page(request, exc.status_code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         return error_page(
             request,
-            400,
+            422 if is_api_request(request) else 400,
             _("Something in that request was not right: %(where)s.")
             % {"where": ", ".join(str(e["loc"][-1]) for e in exc.errors()) or "?"},
         )

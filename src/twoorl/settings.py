@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Limits strings in the syntax of the ``limits`` library, per client IP.
     rate_limit_login: str = "10/minute"
     rate_limit_register: str = "5/hour"
+    # Per token (or per IP without one), as Mastodon: 300 requests in 5 minutes.
+    rate_limit_api: str = "300/5minutes"
     # "cheapest" exists for test suites that register hundreds of users.
     password_hash_profile: Literal["rfc_9106_low_memory", "cheapest"] = "rfc_9106_low_memory"
     # Run the job worker inside each web process (the embedded default).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from twoorl.accounts.models import Account, Counts
@@ -23,6 +23,7 @@ from twoorl.accounts.validation import (
 from twoorl.errors import Conflict, InvalidInput, Unauthorized
 from twoorl.i18n import LOCALES, _
 from twoorl.ids import new_owner_id
+from twoorl.posts.tables import author_heads
 from twoorl.posts.text import strip_control_characters
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.types import utcnow
@@ -142,6 +143,67 @@ async def counts_for(shards: ShardSet, account_id: int) -> Counts:
             )
         ).first()
     return Counts(row.posts, row.following, row.followers) if row else Counts()
+
+
+async def stats_for_many(
+    shards: ShardSet, account_ids: Iterable[int]
+) -> dict[int, tuple[Counts, int | None]]:
+    """Each account's counts and newest post id (None if it has none), one query per shard:
+    both live on the account's home shard."""
+    wanted = set(account_ids)
+    by_shard = shards.group_by_shard(wanted)
+
+    async def fetch(shard, conn):
+        ids = by_shard[shard]
+        statement = (
+            select(
+                account_counters.c.account_id,
+                account_counters.c.posts,
+                account_counters.c.following,
+                account_counters.c.followers,
+                author_heads.c.head_id,
+            )
+            .select_from(
+                account_counters.outerjoin(
+                    author_heads, author_heads.c.author_id == account_counters.c.account_id
+                )
+            )
+            .where(account_counters.c.account_id.in_(ids))
+        )
+        return (await conn.execute(statement)).all()
+
+    found: dict[int, tuple[Counts, int | None]] = {i: (Counts(), None) for i in wanted}
+    for rows in await shards.gather(fetch, by_shard):
+        for row in rows:
+            found[row.account_id] = (Counts(row.posts, row.following, row.followers), row.head_id)
+    return found
+
+
+def escape_like(text: str) -> str:
+    """``%`` and ``_`` match themselves, not any text."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_by_name(shards: ShardSet, query: str, *, limit: int) -> list[Account]:
+    """People whose username or display name starts with ``query``, usernames in order."""
+    key = strip_control_characters(query).strip().removeprefix("@").lower()[:50]
+    if not key:
+        return []
+    pattern = escape_like(key) + "%"
+    statement = (
+        select(accounts)
+        .where(
+            or_(
+                accounts.c.username_key.like(pattern, escape="\\"),
+                func.lower(accounts.c.display_name).like(pattern, escape="\\"),
+            )
+        )
+        .order_by(accounts.c.username_key)
+        .limit(limit)
+    )
+    async with shards.directory.read() as conn:
+        rows = (await conn.execute(statement)).all()
+    return [Account.from_row(row) for row in rows]
 
 
 async def update_profile(

@@ -123,6 +123,21 @@ async def followed_among(shards: ShardSet, account_id: int, candidates: Iterable
         return set(rows.scalars())
 
 
+async def followers_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
+    """Which of ``candidates`` follow ``account_id``, from the in-edges on its shard (kept by a
+    job, so a follow made a moment ago may not show yet)."""
+    wanted = list(set(candidates))
+    if not wanted:
+        return set()
+    async with shards.for_id(account_id).read() as conn:
+        rows = await conn.execute(
+            select(followers.c.follower_id).where(
+                followers.c.followee_id == account_id, followers.c.follower_id.in_(wanted)
+            )
+        )
+        return set(rows.scalars())
+
+
 async def follower_ids(shards: ShardSet, account_id: int) -> list[int]:
     """Everyone who follows ``account_id``, from the in-edges on their own shard."""
     async with shards.for_id(account_id).read() as conn:

@@ -109,10 +109,7 @@ async def page(
         query = query.where(notifications.c.id < max_id)
     async with shards.for_id(account_id).read() as conn:
         rows = (await conn.execute(query)).all()
-    found = [
-        Notification(r.id, Kind(r.kind), r.actor_id, r.post_id or None, bool(r.read))
-        for r in rows[:limit]
-    ]
+    found = [_from_row(r) for r in rows[:limit]]
     return found, (found[-1].id if len(rows) > limit else None)
 
 
@@ -160,3 +157,71 @@ async def mark_read(shards: ShardSet, account_id: int, up_to_id: int) -> None:
             )
             .values(read=True)
         )
+
+
+async def filtered_page(
+    shards: ShardSet,
+    account_id: int,
+    *,
+    kinds: list[Kind],
+    actor_id: int | None = None,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[Notification], bool]:
+    """Newest first, of the given kinds (and actor); ``min_id`` gives the oldest ones above
+    it. Returns the page and whether older ones remain."""
+    if not kinds:
+        return [], False
+    query = select(notifications).where(
+        notifications.c.account_id == account_id, notifications.c.kind.in_([str(k) for k in kinds])
+    )
+    if actor_id is not None:
+        query = query.where(notifications.c.actor_id == actor_id)
+    if max_id is not None:
+        query = query.where(notifications.c.id < max_id)
+    if since_id is not None:
+        query = query.where(notifications.c.id > since_id)
+    ascending = min_id is not None and since_id is None
+    if ascending:
+        query = query.where(notifications.c.id > min_id).order_by(notifications.c.id.asc())
+    else:
+        query = query.order_by(notifications.c.id.desc())
+    async with shards.for_id(account_id).read() as conn:
+        rows = (await conn.execute(query.limit(limit + 1))).all()
+    found = [_from_row(r) for r in rows[:limit]]
+    if ascending:
+        return found[::-1], True
+    return found, len(rows) > limit
+
+
+def _from_row(row) -> Notification:
+    return Notification(row.id, Kind(row.kind), row.actor_id, row.post_id or None, bool(row.read))
+
+
+async def get(shards: ShardSet, account_id: int, notification_id: int) -> Notification | None:
+    async with shards.for_id(account_id).read() as conn:
+        row = (
+            await conn.execute(
+                select(notifications).where(
+                    notifications.c.account_id == account_id,
+                    notifications.c.id == notification_id,
+                )
+            )
+        ).first()
+    return _from_row(row) if row else None
+
+
+async def dismiss(shards: ShardSet, account_id: int, notification_id: int) -> None:
+    async with shards.for_id(account_id).write() as conn:
+        await conn.execute(
+            delete(notifications).where(
+                notifications.c.account_id == account_id, notifications.c.id == notification_id
+            )
+        )
+
+
+async def clear(shards: ShardSet, account_id: int) -> None:
+    async with shards.for_id(account_id).write() as conn:
+        await conn.execute(delete(notifications).where(notifications.c.account_id == account_id))

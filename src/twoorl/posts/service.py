@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable
 
@@ -15,10 +16,10 @@ from twoorl.i18n import _, ngettext
 from twoorl.ids import is_valid, logical_shard_of, lowest_id_at, new_id
 from twoorl.jobs.outbox import enqueue
 from twoorl.posts.models import Post
-from twoorl.posts.tables import post_tags, posts, replies
+from twoorl.posts.tables import post_idempotency_keys, post_tags, posts, replies
 from twoorl.posts.text import hashtags, strip_control_characters, visible_length
 from twoorl.storage.shards import ShardSet
-from twoorl.storage.sql import add_to_counter
+from twoorl.storage.sql import add_to_counter, insert_if_absent
 
 MAX_THREAD_ANCESTORS = 40
 MAX_THREAD_REPLIES = 200
@@ -50,7 +51,13 @@ async def create_post(
     *,
     max_length: int,
     in_reply_to_id: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Post:
+    """A new post. With ``idempotency_key``, a repeat of the same request (a client retrying
+    after a lost answer) returns the post the first one made."""
+    key_hash = hashlib.sha256(idempotency_key.encode()).hexdigest() if idempotency_key else None
+    if key_hash and (earlier := await _post_for_key(shards, author.id, key_hash)):
+        return earlier
     text = clean_text(text, max_length)
     parent = await get_post(shards, in_reply_to_id) if in_reply_to_id is not None else None
     if in_reply_to_id is not None and parent is None:
@@ -82,10 +89,50 @@ async def create_post(
                     )
                 await add_to_counter(conn, account_counters, "account_id", author.id, "posts", 1)
                 await enqueue(conn, "posts.link", {"post_id": post.id}, owner_id=author.id)
+                if key_hash and not await _claim_key(conn, author.id, key_hash, post.id):
+                    raise _SameRequestRacedUs  # rolls this post back
             return post
         except IntegrityError:
             continue  # an id collision with another process: mint a new id and try again
+        except _SameRequestRacedUs:
+            earlier = await _post_for_key(shards, author.id, key_hash or "")
+            if earlier:
+                return earlier
     raise RuntimeError("could not allocate a post id")
+
+
+class _SameRequestRacedUs(Exception):
+    """Two requests with one idempotency key ran at once; the other one committed first."""
+
+
+IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000
+
+
+async def _post_for_key(shards: ShardSet, author_id: int, key_hash: str) -> Post | None:
+    async with shards.for_id(author_id).read() as conn:
+        post_id = (
+            await conn.execute(
+                select(post_idempotency_keys.c.post_id).where(
+                    post_idempotency_keys.c.account_id == author_id,
+                    post_idempotency_keys.c.key_hash == key_hash,
+                )
+            )
+        ).scalar()
+    return await get_post(shards, post_id) if post_id else None
+
+
+async def _claim_key(conn, author_id: int, key_hash: str, post_id: int) -> bool:
+    # Post ids carry their time, so expiring old keys needs no timestamp column.
+    await conn.execute(
+        delete(post_idempotency_keys).where(
+            post_idempotency_keys.c.account_id == author_id,
+            post_idempotency_keys.c.post_id
+            < lowest_id_at(int(time.time() * 1000) - IDEMPOTENCY_WINDOW_MS),
+        )
+    )
+    return await insert_if_absent(
+        conn, post_idempotency_keys, account_id=author_id, key_hash=key_hash, post_id=post_id
+    )
 
 
 async def get_post(shards: ShardSet, post_id: int | None) -> Post | None:

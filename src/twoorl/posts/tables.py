@@ -55,3 +55,14 @@ replies = Table(
     Column("parent_id", BigInteger, primary_key=True, autoincrement=False),
     Column("reply_id", BigInteger, primary_key=True, autoincrement=False),
 )
+
+# On the author's shard: the ``Idempotency-Key`` a client sent with a new post, so a retried
+# request returns the post it already made instead of posting twice. Written in the post's
+# own transaction; keys older than a day are dropped as new ones arrive.
+post_idempotency_keys = Table(
+    "post_idempotency_keys",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("key_hash", String(64), primary_key=True),
+    Column("post_id", BigInteger, nullable=False),
+)

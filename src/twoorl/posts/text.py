@@ -122,8 +122,9 @@ def normalize_tag(tag: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def render_html(text: str) -> Markup:
-    """Safe HTML for a post: all text escaped, links with rel="nofollow noopener"."""
+def render_html(text: str, base_url: str = "") -> Markup:
+    """Safe HTML for a post: all text escaped, links with rel="nofollow noopener".
+    ``base_url`` makes mention and tag links absolute (for the API's clients)."""
     parts: list[str] = []
     for token in tokenize(text):
         if token.kind == "url":
@@ -133,10 +134,11 @@ def render_html(text: str) -> Markup:
             )
         elif token.kind == "mention":
             parts.append(
-                f'<a class="mention" href="/@{escape(token.value)}">@{escape(token.value)}</a>'
+                f'<a class="mention" href="{escape(base_url)}/@{escape(token.value)}">'
+                f"@{escape(token.value)}</a>"
             )
         elif token.kind == "tag":
-            href = "/tags/" + quote(normalize_tag(token.value))
+            href = base_url + "/tags/" + quote(normalize_tag(token.value))
             parts.append(f'<a class="hashtag" href="{escape(href)}">#{escape(token.value)}</a>')
         else:
             parts.append(str(escape(token.text)))

@@ -196,3 +196,22 @@ async def reactions_for(
             reposted=post_id in reposted,
         )
     return result
+
+
+async def reactors_page(
+    shards: ShardSet, post_id: int, kind: str, *, before: int | None, limit: int
+) -> tuple[list[int], int | None]:
+    """Who liked (``kind="likes"``) or reposted (``"reposts"``) a post, from the post's
+    shard, paged by account id; returns the ids and the cursor for the next page."""
+    table = post_likes if kind == "likes" else post_reposts
+    query = (
+        select(table.c.account_id)
+        .where(table.c.post_id == post_id)
+        .order_by(table.c.account_id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(table.c.account_id < before)
+    async with shards.for_id(post_id).read() as conn:
+        ids = list((await conn.execute(query)).scalars())
+    return ids[:limit], (ids[limit - 1] if len(ids) > limit else None)

@@ -23,6 +23,7 @@ def load_all_tables() -> MetaData:
     from twoorl.graph import tables as _graph  # noqa: F401
     from twoorl.jobs import tables as _jobs  # noqa: F401
     from twoorl.notifications import tables as _notifications  # noqa: F401
+    from twoorl.oauth import tables as _oauth  # noqa: F401
     from twoorl.posts import tables as _posts  # noqa: F401
     from twoorl.reactions import tables as _reactions  # noqa: F401
 

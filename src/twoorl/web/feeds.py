@@ -22,7 +22,7 @@ from twoorl.feeds import service as feeds
 from twoorl.feeds.conditional import http_date, not_modified
 from twoorl.feeds.render import render
 from twoorl.i18n import _
-from twoorl.web.services import Services, services
+from twoorl.web.services import Services, services, site_url
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]
@@ -35,14 +35,10 @@ def _format_or_404(fmt: str) -> str:
     return fmt
 
 
-def _base_url(request: Request, svc: Services) -> str:
-    return (svc.settings.base_url or str(request.base_url)).rstrip("/")
-
-
 def _feed_options(request: Request, svc: Services) -> dict:
     lang, chosen = feeds.choose_locale(request.query_params.get("lang"))
     i18n.set_locale(lang)
-    return {"base_url": _base_url(request, svc), "lang": lang, "lang_chosen": chosen}
+    return {"base_url": site_url(request), "lang": lang, "lang_chosen": chosen}
 
 
 async def _account_or_404(svc: Services, username: str) -> Account:

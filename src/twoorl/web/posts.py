@@ -13,8 +13,8 @@ from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
-from twoorl.timelines import fanout
 from twoorl.timelines.present import present
+from twoorl.web import actions
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
 from twoorl.web.services import Services, services
@@ -42,13 +42,7 @@ async def create(
     # An unparseable id names no post: 0 makes the service refuse it like a deleted one.
     reply_to = (parse_id(in_reply_to_id) or 0) if in_reply_to_id else None
     try:
-        await posts.create_post(
-            svc.shards,
-            account,
-            status,
-            max_length=svc.settings.max_post_length,
-            in_reply_to_id=reply_to,
-        )
+        await actions.create_post(svc, account, status, in_reply_to_id=reply_to)
     except TwoorlError as error:
         parent = await posts.get_post(svc.shards, reply_to) if reply_to else None
         if parent is not None:
@@ -56,7 +50,6 @@ async def create(
                 request, svc, parent, reply_error=error, reply_text=status, viewer=account
             )
         return await home_page(request, svc, account, compose_error=error, compose_text=status)
-    svc.worker.wake()
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -78,9 +71,7 @@ async def delete(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     post = await _find_post(svc, username, post_id)
-    await posts.delete_post(svc.shards, account, post.id)
-    await fanout.deleted(svc.timelines, post.id)
-    svc.worker.wake()
+    await actions.delete_post(svc, account, post.id)
     back = safe_next(next, f"/@{account.username}")
     if back == permalink(username, post.id):
         back = f"/@{account.username}"

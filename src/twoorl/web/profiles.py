@@ -14,10 +14,10 @@ from twoorl.errors import NotFound
 from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID, parse_id
-from twoorl.timelines import fanout
 from twoorl.timelines import service as timelines
 from twoorl.timelines.present import present
 from twoorl.timelines.service import PageRequest
+from twoorl.web import actions
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.feed_links import account_feeds
 from twoorl.web.security import CsrfChecked
@@ -88,10 +88,7 @@ async def follow(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     account = await _account_or_404(svc, username)
-    await graph.follow(svc.shards, viewer, account)
-    # Now, not only in the job: the next home page shows the new followee's older posts.
-    await fanout.followed(svc.timelines, viewer.id)
-    svc.worker.wake()
+    await actions.follow(svc, viewer, account)
     return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
 
 
@@ -104,9 +101,7 @@ async def unfollow(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     account = await _account_or_404(svc, username)
-    await graph.unfollow(svc.shards, viewer, account)
-    await fanout.unfollowed(svc.timelines, viewer.id, account.id)
-    svc.worker.wake()
+    await actions.unfollow(svc, viewer, account)
     return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
 
 

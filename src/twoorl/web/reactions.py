@@ -10,19 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from twoorl.errors import NotFound
 from twoorl.i18n import _
 from twoorl.ids import parse_id
-from twoorl.reactions import service as reactions
+from twoorl.web import actions
 from twoorl.web.auth import CurrentAccount, safe_next
 from twoorl.web.security import CsrfChecked
 from twoorl.web.services import Services, services
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]
-ACTIONS = {
-    "like": reactions.like,
-    "unlike": reactions.unlike,
-    "repost": reactions.repost,
-    "unrepost": reactions.unrepost,
-}
 
 
 @router.post("/posts/{post_id}/{action}")
@@ -35,8 +29,7 @@ async def react(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     target = parse_id(post_id)
-    if action not in ACTIONS or target is None:
+    if action not in actions.REACTIONS or target is None:
         raise NotFound(_("That post does not exist, or it was deleted."))
-    post = await ACTIONS[action](svc.shards, account, target)
-    svc.worker.wake()
+    post = await actions.react(svc, account, action, target)
     return RedirectResponse(f"{safe_next(next)}#post-{post.id}", status_code=303)

@@ -80,3 +80,8 @@ def build_worker(
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+def site_url(request: Request) -> str:
+    """This site's address for absolute links: the configured one, else the request's."""
+    return (services(request).settings.base_url or str(request.base_url)).rstrip("/")

@@ -1,0 +1,214 @@
+"""``/api/v1/accounts``: profiles, their posts, follows and relationships."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from twoorl.accounts import service as accounts
+from twoorl.accounts.models import Account
+from twoorl.api import schemas
+from twoorl.api.auth import ServicesDep, maybe_user, user
+from twoorl.api.common import account_or_404, entities
+from twoorl.api.errors import ApiError
+from twoorl.api.paging import Cursor, fetch_window, link_header
+from twoorl.api.params import Params
+from twoorl.graph import service as graph
+from twoorl.i18n import LOCALES, _
+from twoorl.posts.text import hashtags, normalize_tag
+from twoorl.timelines import service as timelines
+from twoorl.web import actions
+from twoorl.web.services import site_url
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+
+
+def locale_for_language(code: str | None) -> str | None:
+    """Mastodon speaks ISO 639-1 (``pt``); Twoorl's locales are sometimes regional (``pt_BR``)."""
+    if not code:
+        return None
+    if code in LOCALES:
+        return code
+    for locale in LOCALES:
+        if locale.split("_")[0] == code.split("-")[0].split("_")[0].lower():
+            return locale
+    raise ApiError(422, _("Twoorl does not speak the language %(code)s.") % {"code": code[:20]})
+
+
+@router.get("/verify_credentials", response_model=schemas.CredentialAccount)
+async def verify_credentials(
+    request: Request, me: Account = user("read:accounts")
+) -> schemas.CredentialAccount:
+    return await entities(request, me).credential_account(me)
+
+
+@router.patch("/update_credentials", response_model=schemas.CredentialAccount)
+async def update_credentials(
+    request: Request, svc: ServicesDep, me: Account = user("write:accounts")
+) -> schemas.CredentialAccount:
+    params = await Params.read(request)
+    language = params.text("source[language]", max_length=20) or params.text(
+        "locale", max_length=20
+    )
+    updated = await accounts.update_profile(
+        svc.shards,
+        me,
+        display_name=params.text("display_name", me.display_name, max_length=1000),
+        bio=params.text("note", me.bio, max_length=10_000),
+        locale=locale_for_language(language) if language is not None else me.locale,
+        use_gravatar=me.use_gravatar,
+        profile_color=me.profile_color,
+    )
+    return await entities(request, updated).credential_account(updated)
+
+
+@router.get("/lookup", response_model=schemas.Account)
+async def lookup(
+    request: Request, svc: ServicesDep, viewer: Account | None = maybe_user("read:accounts")
+) -> schemas.Account:
+    acct = (request.query_params.get("acct") or "").removeprefix("@")
+    username, _at, domain = acct.partition("@")
+    here = site_url(request).split("://", 1)[-1]
+    found = await accounts.get_by_username(svc.shards, username) if domain in ("", here) else None
+    if found is None:
+        raise ApiError(404, _("Record not found"))
+    return await entities(request, viewer).account(found)
+
+
+@router.get("/relationships", response_model=list[schemas.Relationship])
+async def relationships(
+    request: Request, svc: ServicesDep, me: Account = user("read:follows")
+) -> list[schemas.Relationship]:
+    params = await Params.read(request)
+    wanted = params.ids("id")
+    return await relationships_for(svc, me, wanted)
+
+
+async def relationships_for(svc, me: Account, account_ids: list[int]) -> list[schemas.Relationship]:
+    followed = await graph.followed_among(svc.shards, me.id, account_ids)
+    following_me = await graph.followers_among(svc.shards, me.id, account_ids)
+    return [
+        schemas.Relationship(
+            id=str(other),
+            following=other in followed,
+            showing_reblogs=other in followed,
+            notifying=False,
+            languages=None,
+            followed_by=other in following_me,
+            blocking=False,
+            blocked_by=False,
+            muting=False,
+            muting_notifications=False,
+            requested=False,
+            requested_by=False,
+            domain_blocking=False,
+            endorsed=False,
+            note="",
+        )
+        for other in account_ids
+    ]
+
+
+@router.get("/search", response_model=list[schemas.Account])
+async def search_accounts(
+    request: Request, svc: ServicesDep, viewer: Account = user("read:accounts")
+) -> list[schemas.Account]:
+    params = await Params.read(request)
+    cursor = Cursor.from_params(params)
+    found = await accounts.search_by_name(
+        svc.shards, params.text("q", "", max_length=1000), limit=cursor.limit
+    )
+    return list((await entities(request, viewer).accounts(found)).values())
+
+
+@router.get("/{account_id}", response_model=schemas.Account)
+async def get_account(
+    request: Request,
+    svc: ServicesDep,
+    account_id: str,
+    viewer: Account | None = maybe_user("read:accounts"),
+) -> schemas.Account:
+    return await entities(request, viewer).account(await account_or_404(svc.shards, account_id))
+
+
+@router.get("/{account_id}/statuses", response_model=list[schemas.Status])
+async def account_statuses(
+    request: Request,
+    response: Response,
+    svc: ServicesDep,
+    account_id: str,
+    viewer: Account | None = maybe_user("read:statuses"),
+) -> list[schemas.Status]:
+    author = await account_or_404(svc.shards, account_id)
+    params = await Params.read(request)
+    if params.flag("pinned") or params.flag("only_media"):
+        return []  # Twoorl has neither pinned posts nor media
+    exclude_replies = params.flag("exclude_replies")
+    exclude_reblogs = params.flag("exclude_reblogs")
+    tagged = params.text("tagged", max_length=100)
+
+    def keep(post) -> bool:
+        if exclude_reblogs and post.is_repost:
+            return False
+        # Mastodon keeps a person's replies to themselves (threads) when excluding replies.
+        if exclude_replies and post.in_reply_to_id and post.in_reply_to_account_id != author.id:
+            return False
+        return not tagged or normalize_tag(tagged) in hashtags(post.text)
+
+    window = await fetch_window(
+        lambda page: timelines.by_author(svc.shards, author.id, page),
+        Cursor.from_params(params),
+        keep,
+    )
+    link_header(request, response, site_url(request), [p.id for p in window.items], window.has_more)
+    return await entities(request, viewer).statuses(window.items)
+
+
+async def _people_page(request, response, svc, viewer, account_id: str, page_of) -> list:
+    owner = await account_or_404(svc.shards, account_id)
+    params = await Params.read(request)
+    cursor = Cursor.from_params(params, default=40, most=80)
+    page = await page_of(svc.shards, owner.id, before=cursor.max_id, limit=cursor.limit)
+    link_header(
+        request, response, site_url(request), page.account_ids, page.next_cursor is not None
+    )
+    return await entities(request, viewer).accounts_in_order(page.account_ids)
+
+
+@router.get("/{account_id}/followers", response_model=list[schemas.Account])
+async def followers(
+    request: Request,
+    response: Response,
+    svc: ServicesDep,
+    account_id: str,
+    viewer: Account | None = maybe_user("read:accounts"),
+) -> list[schemas.Account]:
+    return await _people_page(request, response, svc, viewer, account_id, graph.followers_page)
+
+
+@router.get("/{account_id}/following", response_model=list[schemas.Account])
+async def following(
+    request: Request,
+    response: Response,
+    svc: ServicesDep,
+    account_id: str,
+    viewer: Account | None = maybe_user("read:accounts"),
+) -> list[schemas.Account]:
+    return await _people_page(request, response, svc, viewer, account_id, graph.following_page)
+
+
+@router.post("/{account_id}/follow", response_model=schemas.Relationship)
+async def follow(
+    svc: ServicesDep, account_id: str, me: Account = user("write:follows")
+) -> schemas.Relationship:
+    other = await account_or_404(svc.shards, account_id)
+    await actions.follow(svc, me, other)
+    return (await relationships_for(svc, me, [other.id]))[0]
+
+
+@router.post("/{account_id}/unfollow", response_model=schemas.Relationship)
+async def unfollow(
+    svc: ServicesDep, account_id: str, me: Account = user("write:follows")
+) -> schemas.Relationship:
+    other = await account_or_404(svc.shards, account_id)
+    await actions.unfollow(svc, me, other)
+    return (await relationships_for(svc, me, [other.id]))[0]

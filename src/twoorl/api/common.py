@@ -1,0 +1,34 @@
+"""Small pieces every API router uses: the request's entity builder and finding things by id."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from twoorl.accounts import service as accounts
+from twoorl.accounts.models import Account
+from twoorl.api.entities import Entities
+from twoorl.api.errors import ApiError
+from twoorl.i18n import _
+from twoorl.ids import parse_id
+from twoorl.posts.models import Post
+from twoorl.posts.service import get_post
+from twoorl.storage.shards import ShardSet
+from twoorl.web.services import services, site_url
+
+
+def entities(request: Request, viewer: Account | None) -> Entities:
+    return Entities(services(request).shards, site_url(request), viewer.id if viewer else None)
+
+
+async def account_or_404(shards: ShardSet, account_id: str) -> Account:
+    found = await accounts.get_by_id(shards, parse_id(account_id) or 0)
+    if found is None:
+        raise ApiError(404, _("Record not found"))
+    return found
+
+
+async def post_or_404(shards: ShardSet, post_id: str) -> Post:
+    found = await get_post(shards, parse_id(post_id) or 0)
+    if found is None:
+        raise ApiError(404, _("Record not found"))
+    return found

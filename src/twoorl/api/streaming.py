@@ -1,0 +1,177 @@
+"""``/api/v1/streaming``: Mastodon's Server-Sent Events streams.
+
+Each event carries the full entity as the subscriber should see it (``update`` a Status,
+``notification`` a Notification, ``delete`` a status id), with ``:`` heartbeats between.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+from sse_starlette.event import ServerSentEvent
+from sse_starlette.sse import EventSourceResponse
+
+from twoorl.accounts.models import Account
+from twoorl.api.auth import ServicesDep, maybe_user, user
+from twoorl.api.common import entities
+from twoorl.api.entities import NOTIFICATION_TYPES, Entities
+from twoorl.graph.service import followee_ids
+from twoorl.notifications import service as notifications
+from twoorl.posts.service import get_post
+from twoorl.posts.text import hashtags, normalize_tag
+from twoorl.reactions.service import repost_id_of
+from twoorl.web.services import Services
+
+router = APIRouter(prefix="/api/v1/streaming", tags=["streaming"])
+HEARTBEAT_SECONDS = 15
+FOLLOWEES_REFRESH_SECONDS = 60
+
+
+def _heartbeat() -> ServerSentEvent:
+    return ServerSentEvent(comment="thump")
+
+
+def _stream(events: AsyncIterator[dict[str, str]]) -> EventSourceResponse:
+    return EventSourceResponse(
+        events,
+        ping=HEARTBEAT_SECONDS,
+        ping_message_factory=_heartbeat,
+        sep="\n",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/health", response_class=PlainTextResponse)
+async def health() -> str:
+    return "OK"
+
+
+async def _update(built: Entities, svc: Services, event: dict[str, Any]) -> dict | None:
+    """The Status for a live ``post`` event: the post, or for a repost the reposter's entry."""
+    if event.get("repost"):
+        entry_id = await repost_id_of(svc.shards, event["author_id"], event["post_id"])
+        entry = await get_post(svc.shards, entry_id) if entry_id else None
+    else:
+        entry = await get_post(svc.shards, event["post_id"])
+    status = await built.status(entry) if entry else None
+    if status is None:
+        return None
+    return {"event": "update", "data": status.model_dump_json()}
+
+
+def _delete(event: dict[str, Any]) -> dict[str, str]:
+    return {"event": "delete", "data": str(event["post_id"])}
+
+
+class _NotificationCursor:
+    """New notifications since the stream opened: live events say only "something new"."""
+
+    def __init__(self, svc: Services, built: Entities, account_id: int) -> None:
+        self.svc, self.built, self.account_id = svc, built, account_id
+        self.last_id = 0
+
+    async def start(self) -> None:
+        newest, _more = await notifications.filtered_page(
+            self.svc.shards, self.account_id, kinds=list(NOTIFICATION_TYPES), limit=1
+        )
+        self.last_id = newest[0].id if newest else 0
+
+    async def fresh(self) -> list[dict[str, str]]:
+        found, _more = await notifications.filtered_page(
+            self.svc.shards,
+            self.account_id,
+            kinds=list(NOTIFICATION_TYPES),
+            min_id=self.last_id,
+            limit=40,
+        )
+        if not found:
+            return []
+        self.last_id = found[0].id
+        shown = await self.built.notifications(list(reversed(found)))
+        return [{"event": "notification", "data": n.model_dump_json()} for n in shown]
+
+
+@router.get("/user")
+async def user_stream(
+    request: Request, svc: ServicesDep, me: Account = user("read:statuses")
+) -> EventSourceResponse:
+    return _stream(_user_events(request, svc, me, with_updates=True))
+
+
+@router.get("/user/notification")
+async def notification_stream(
+    request: Request, svc: ServicesDep, me: Account = user("read:notifications")
+) -> EventSourceResponse:
+    return _stream(_user_events(request, svc, me, with_updates=False))
+
+
+async def _user_events(
+    request: Request, svc: Services, me: Account, *, with_updates: bool
+) -> AsyncIterator[dict[str, str]]:
+    built = entities(request, me)
+    channels = [f"notifications:{me.id}"]
+    if with_updates:
+        channels += ["posts", "deletes", f"follows:{me.id}"]
+    async with svc.broker.subscribe(*channels) as queue:
+        cursor = _NotificationCursor(svc, built, me.id)
+        await cursor.start()
+        authors = {me.id, *await followee_ids(svc.shards, me.id)} if with_updates else set()
+        loaded_at = time.monotonic()
+        while True:
+            event = await queue.get()
+            kind = event.get("type")
+            if kind == "notification":
+                for item in await cursor.fresh():
+                    yield item
+                continue
+            if kind == "follows" or time.monotonic() - loaded_at > FOLLOWEES_REFRESH_SECONDS:
+                authors = {me.id, *await followee_ids(svc.shards, me.id)}
+                loaded_at = time.monotonic()
+            if kind == "post" and event["author_id"] in authors:
+                update = await _update(built, svc, event)
+                if update:
+                    yield update
+            elif kind == "delete":
+                yield _delete(event)
+
+
+@router.get("/public")
+@router.get("/public/local")
+async def public_stream(
+    request: Request, svc: ServicesDep, viewer: Account | None = maybe_user("read:statuses")
+) -> EventSourceResponse:
+    return _stream(_public_events(request, svc, viewer, tag=None))
+
+
+@router.get("/hashtag")
+@router.get("/hashtag/local")
+async def hashtag_stream(
+    request: Request,
+    svc: ServicesDep,
+    tag: str = "",
+    viewer: Account | None = maybe_user("read:statuses"),
+) -> EventSourceResponse:
+    return _stream(_public_events(request, svc, viewer, tag=normalize_tag(tag)[:100]))
+
+
+async def _public_events(
+    request: Request, svc: Services, viewer: Account | None, *, tag: str | None
+) -> AsyncIterator[dict[str, str]]:
+    built = entities(request, viewer)
+    async with svc.broker.subscribe("posts", "deletes") as queue:
+        while True:
+            event = await queue.get()
+            if event.get("type") == "delete":
+                yield _delete(event)
+            elif event.get("type") == "post" and not event.get("repost"):
+                if tag is not None:
+                    post = await get_post(svc.shards, event["post_id"])
+                    if post is None or tag not in hashtags(post.text):
+                        continue
+                update = await _update(built, svc, event)
+                if update:
+                    yield update

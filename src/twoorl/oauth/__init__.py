@@ -1,0 +1,1 @@
+"""OAuth2 for API clients: registered apps, authorization codes and bearer tokens."""

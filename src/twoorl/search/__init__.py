@@ -1,0 +1,1 @@
+"""Finding people, posts and hashtags across every shard."""
