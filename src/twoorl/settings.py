@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     rate_limit_register: str = "5/hour"
     # Per token (or per IP without one), as Mastodon: 300 requests in 5 minutes.
     rate_limit_api: str = "300/5minutes"
+    # How often live streams send a heartbeat comment (keeps proxies from closing idle ones).
+    stream_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
     # "cheapest" exists for test suites that register hundreds of users.
     password_hash_profile: Literal["rfc_9106_low_memory", "cheapest"] = "rfc_9106_low_memory"
     # Run the job worker inside each web process (the embedded default).

@@ -239,6 +239,10 @@ async def revoke(request: Request, svc: ServicesDep) -> schemas.Empty:
 @router.get("/.well-known/oauth-authorization-server", tags=["oauth"])
 async def metadata(request: Request) -> dict:
     base = site_url(request)
+    if not base.startswith("https://"):
+        # RFC 8414 issuers are https URLs, and clients (Mastodon.py) refuse http endpoints
+        # found here; without the document they use the standard /oauth paths.
+        raise ApiError(404, _("This server publishes OAuth metadata only over https."))
     return {
         "issuer": f"{base}/",
         "service_documentation": "https://docs.joinmastodon.org/",
@@ -248,7 +252,8 @@ async def metadata(request: Request) -> dict:
         "app_registration_endpoint": f"{base}/api/v1/apps",
         "scopes_supported": sorted(scope_names.KNOWN),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        # Only ``query``: the consent page always redirects with the code in the query string.
+        "response_modes_supported": ["query"],
         "grant_types_supported": GRANT_TYPES,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }

@@ -27,7 +27,6 @@ from twoorl.reactions.service import repost_id_of
 from twoorl.web.services import Services
 
 router = APIRouter(prefix="/api/v1/streaming", tags=["streaming"])
-HEARTBEAT_SECONDS = 15
 FOLLOWEES_REFRESH_SECONDS = 60
 
 
@@ -35,10 +34,10 @@ def _heartbeat() -> ServerSentEvent:
     return ServerSentEvent(comment="thump")
 
 
-def _stream(events: AsyncIterator[dict[str, str]]) -> EventSourceResponse:
+def _stream(svc: Services, events: AsyncIterator[dict[str, str]]) -> EventSourceResponse:
     return EventSourceResponse(
         events,
-        ping=HEARTBEAT_SECONDS,
+        ping=svc.settings.stream_heartbeat_seconds,
         ping_message_factory=_heartbeat,
         sep="\n",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -99,14 +98,14 @@ class _NotificationCursor:
 async def user_stream(
     request: Request, svc: ServicesDep, me: Account = user("read:statuses")
 ) -> EventSourceResponse:
-    return _stream(_user_events(request, svc, me, with_updates=True))
+    return _stream(svc, _user_events(request, svc, me, with_updates=True))
 
 
 @router.get("/user/notification")
 async def notification_stream(
     request: Request, svc: ServicesDep, me: Account = user("read:notifications")
 ) -> EventSourceResponse:
-    return _stream(_user_events(request, svc, me, with_updates=False))
+    return _stream(svc, _user_events(request, svc, me, with_updates=False))
 
 
 async def _user_events(
@@ -144,7 +143,7 @@ async def _user_events(
 async def public_stream(
     request: Request, svc: ServicesDep, viewer: Account | None = maybe_user("read:statuses")
 ) -> EventSourceResponse:
-    return _stream(_public_events(request, svc, viewer, tag=None))
+    return _stream(svc, _public_events(request, svc, viewer, tag=None))
 
 
 @router.get("/hashtag")
@@ -155,7 +154,7 @@ async def hashtag_stream(
     tag: str = "",
     viewer: Account | None = maybe_user("read:statuses"),
 ) -> EventSourceResponse:
-    return _stream(_public_events(request, svc, viewer, tag=normalize_tag(tag)[:100]))
+    return _stream(svc, _public_events(request, svc, viewer, tag=normalize_tag(tag)[:100]))
 
 
 async def _public_events(
