@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twoorl import api, i18n
+from twoorl.api.auth import request_grant
 from twoorl.api.errors import ApiError, error_response, is_api_request
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
@@ -148,6 +149,12 @@ async def _api_request(request: Request, call_next) -> Response:
         response.headers["Access-Control-Max-Age"] = "86400"
     else:
         response = await call_next(request)
+        if not hasattr(request.state, "rate_limit_headers") and request.url.path.startswith(
+            "/api/"
+        ):
+            # Unknown paths and wrong methods count too, and say so.
+            with contextlib.suppress(ApiError):
+                await request_grant(request)
         for name, value in getattr(request.state, "rate_limit_headers", {}).items():
             response.headers.setdefault(name, value)
     response.headers.update(CORS_HEADERS)

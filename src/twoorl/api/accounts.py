@@ -34,6 +34,26 @@ def locale_for_language(code: str | None) -> str | None:
     raise ApiError(422, _("Twoorl does not speak the language %(code)s.") % {"code": code[:20]})
 
 
+async def _language_param(request: Request, params: Params) -> str | None:
+    """``source[language]`` from a form, or ``{"source": {"language": ...}}`` as JSON clients
+    nest it (Params sees only the top level of a JSON body)."""
+    language = params.text("source[language]", max_length=20)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if language is None and content_type == "application/json":
+        source = (await request.json()).get("source")  # the body is cached: no second read
+        if source is not None:
+            if not isinstance(source, dict):
+                raise ApiError(
+                    422, _("The parameter %(name)s must be an object.") % {"name": "source"}
+                )
+            language = source.get("language")
+            if language is not None and (not isinstance(language, str) or len(language) > 20):
+                raise ApiError(
+                    422, _("The parameter %(name)s must be text.") % {"name": "source[language]"}
+                )
+    return language if language is not None else params.text("locale", max_length=20)
+
+
 @router.get("/verify_credentials", response_model=schemas.CredentialAccount)
 async def verify_credentials(
     request: Request, me: Account = user("read:accounts")
@@ -46,9 +66,7 @@ async def update_credentials(
     request: Request, svc: ServicesDep, me: Account = user("write:accounts")
 ) -> schemas.CredentialAccount:
     params = await Params.read(request)
-    language = params.text("source[language]", max_length=20) or params.text(
-        "locale", max_length=20
-    )
+    language = await _language_param(request, params)
     updated = await accounts.update_profile(
         svc.shards,
         me,
@@ -67,8 +85,10 @@ async def lookup(
 ) -> schemas.Account:
     acct = (request.query_params.get("acct") or "").removeprefix("@")
     username, _at, domain = acct.partition("@")
-    here = site_url(request).split("://", 1)[-1]
-    found = await accounts.get_by_username(svc.shards, username) if domain in ("", here) else None
+    here = site_url(request).split("://", 1)[-1].lower()
+    # Domains are case-insensitive: ana@Example.org is ana here.
+    local = domain.lower() in ("", here)
+    found = await accounts.get_by_username(svc.shards, username) if local else None
     if found is None:
         raise ApiError(404, _("Record not found"))
     return await entities(request, viewer).account(found)

@@ -41,7 +41,9 @@ async def request_grant(request: Request) -> Grant | None:
     if token:
         grant = await grant_for_token(services(request).shards, token)
         if grant is None:
-            raise ApiError(401, _("The access token is invalid."))
+            # Counted against the address: guessing tokens is rate-limited like anything else.
+            await _count_request(request, None)
+            raise ApiError(401, _("The access token is invalid."), headers=_headers(request))
         if grant.account and grant.account.locale:
             i18n.set_locale(grant.account.locale)
     request.state.grant = grant
@@ -65,6 +67,10 @@ async def _count_request(request: Request, grant: Grant | None) -> None:
     request.state.rate_limit_headers = headers
     if not allowed:
         raise ApiError(429, _("Too many requests. Please wait a few minutes."), headers=headers)
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return getattr(request.state, "rate_limit_headers", {})
 
 
 def _check_scope(grant: Grant, scope: str) -> None:

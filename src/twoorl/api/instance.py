@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from importlib.metadata import version
 
 from fastapi import APIRouter, Depends, Request
@@ -22,7 +23,11 @@ STATS_TTL_SECONDS = 60
 URL_LENGTH = 23  # a link counts as this many characters (posts/text.py)
 # ISO 639-1, as Mastodon lists them (pt_BR and zh_Hans become pt and zh).
 LANGUAGES = sorted({code.split("_")[0] for code in i18n.LOCALES})
-_stats: dict[int, tuple[float, schemas.InstanceStats]] = {}
+# Keyed by the ShardSet itself, weakly: keyed by ``id()`` a new site could inherit the figures of
+# a disposed one that had the same address (as test apps do, one after another).
+_stats: weakref.WeakKeyDictionary[ShardSet, tuple[float, schemas.InstanceStats]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def version_string() -> str:
@@ -32,7 +37,7 @@ def version_string() -> str:
 
 async def _instance_stats(shards: ShardSet) -> schemas.InstanceStats:
     """Totals, recounted at most once a minute per process: every client asks on start."""
-    cached = _stats.get(id(shards))
+    cached = _stats.get(shards)
     if cached and time.monotonic() - cached[0] < STATS_TTL_SECONDS:
         return cached[1]
 
@@ -46,7 +51,7 @@ async def _instance_stats(shards: ShardSet) -> schemas.InstanceStats:
     stats = schemas.InstanceStats(
         user_count=people, status_count=sum(await shards.gather(posts_on)), domain_count=0
     )
-    _stats[id(shards)] = (time.monotonic(), stats)
+    _stats[shards] = (time.monotonic(), stats)
     return stats
 
 

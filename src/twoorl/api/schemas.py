@@ -57,6 +57,12 @@ class Role(Entity):
     highlighted: bool
 
 
+class AccountRole(Entity):
+    id: str
+    name: str
+    color: str
+
+
 class Account(Entity):
     id: str
     username: str
@@ -75,10 +81,13 @@ class Account(Entity):
     bot: bool
     group: bool
     discoverable: bool | None
+    indexable: bool
+    hide_collections: bool | None
     noindex: bool | None
     moved: Account | None = None
     suspended: bool
     limited: bool
+    roles: list[AccountRole]
     created_at: Timestamp
     last_status_at: Day | None
     statuses_count: int

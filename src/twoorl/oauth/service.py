@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, insert, select, update
 
@@ -61,6 +62,17 @@ def _clean_redirect_uris(text: str) -> tuple[str, ...]:
     return uris
 
 
+def _clean_website(text: str | None) -> str | None:
+    """An app's home page, shown as a link on the consent and settings pages: only http(s)."""
+    website = (text or "").strip()
+    if not website:
+        return None
+    parts = urlsplit(website)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or len(website) > 2000:
+        raise OAuthError("invalid_request", _("The app's website must be an http(s) address."), 422)
+    return website
+
+
 def requested_scopes(text: str | None, default: str = scope_names.DEFAULT) -> frozenset[str]:
     try:
         return scope_names.parse(text, default)
@@ -88,7 +100,7 @@ async def register_app(
         raise OAuthError("invalid_request", _("That app name is too long."), 422)
     uris = _clean_redirect_uris(redirect_uris or "")
     granted = requested_scopes(scopes)
-    website = (website or "").strip()[:2000] or None
+    website = _clean_website(website)
     client_secret = secrets.token_urlsafe(32)
     row = {
         "id": new_owner_id(),
@@ -206,7 +218,9 @@ async def exchange_code(
         # Deleted whatever happens next: a code is good for one try.
     if row is None or row.app_id != app.id or row.expires_at < utcnow():
         raise invalid
-    if redirect_uri and redirect_uri != row.redirect_uri:
+    # Required and identical (RFC 6749 4.1.3, and Mastodon's Doorkeeper): a code that leaked
+    # through a redirect cannot be cashed in without naming where it was sent.
+    if redirect_uri != row.redirect_uri:
         raise invalid
     return await issue_token(shards, app, row.account_id, frozenset(row.scopes.split()))
 

@@ -12,6 +12,8 @@ from twoorl.accounts import sessions
 from twoorl.accounts.service import SUPPORTED_LOCALE_CODES
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
+from twoorl.ids import parse_id
+from twoorl.oauth import service as oauth
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import (
     SESSION_COOKIE,
@@ -141,6 +143,7 @@ async def _settings_page(
             "locales": SUPPORTED_LOCALE_CODES,
             "sessions": await sessions.list_sessions(svc.shards, account.id),
             "this_session": getattr(request.state, "session_hash", None),
+            "authorized_apps": await oauth.authorized_apps(svc.shards, account.id),
         },
         status_code=status_code,
     )
@@ -208,8 +211,10 @@ async def save_account(
             request, svc, account, error=error, form={"email": email}, status_code=error.status_code
         )
     if new_password:
-        # A new password signs out every other browser that knew the old one.
+        # A new password signs out every other browser that knew the old one, and every app
+        # (whoever learned the old password may have logged an app in with it).
         await sessions.end_other_sessions(svc.shards, account.id, request.state.session_hash)
+        await oauth.revoke_all(svc.shards, account.id)
     return RedirectResponse("/settings?done=account", status_code=303)
 
 
@@ -221,4 +226,18 @@ async def revoke_session(
     session: Annotated[str, Form(max_length=64)],
 ) -> Response:
     await sessions.end_session(svc.shards, session, account_id=account.id)
+    return RedirectResponse("/settings", status_code=303)
+
+
+@router.post("/settings/apps/revoke")
+async def revoke_authorized_app(
+    svc: ServicesDep,
+    account: CurrentAccount,
+    _csrf: CsrfChecked,
+    app_id: Annotated[str, Form(max_length=40)],
+) -> Response:
+    # Only this account's tokens go: an app id names the app, never whose access it is.
+    found = parse_id(app_id)
+    if found is not None:
+        await oauth.revoke_app(svc.shards, account.id, found)
     return RedirectResponse("/settings", status_code=303)
