@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from api_support import ApiUser, anonymous, api_user
+from api_support import ApiUser, anonymous, api_user, register_app
 
 from twoorl.accounts import service as accounts_service
 
@@ -369,3 +369,62 @@ async def test_following_nobody_or_oneself_is_refused(app, api_users) -> None:
     async with anonymous(app) as nobody:
         assert (await nobody.post(f"/api/v1/accounts/{ana.id}/follow")).status_code == 401
         assert (await nobody.get("/api/v1/accounts/relationships")).status_code == 401
+
+
+async def _app_token(app, scopes: str = "read write follow") -> str:
+    client_app = await register_app(app, scopes)
+    async with anonymous(app) as client:
+        response = await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_app["client_id"],
+                "client_secret": client_app["client_secret"],
+                "scope": scopes,
+            },
+        )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.mark.parametrize("shard_urls", ["sqlite3", "postgres3"], indirect=True)
+async def test_an_app_signs_a_person_up_and_gets_their_token(app, shards):
+    app_token = await _app_token(app)
+    async with anonymous(app) as client:
+        signup = {
+            "username": "newbie",
+            "email": "newbie@example.org",
+            "password": "a long enough secret",
+            "locale": "pt",
+        }
+        refused = await client.post(
+            "/api/v1/accounts", data=signup, headers={"Authorization": f"Bearer {app_token}"}
+        )
+        assert refused.status_code == 422, refused.text  # no agreement to the rules
+        made = await client.post(
+            "/api/v1/accounts",
+            data={**signup, "agreement": "true"},
+            headers={"Authorization": f"Bearer {app_token}"},
+        )
+        assert made.status_code == 200, made.text
+        token = made.json()["access_token"]
+        assert made.json()["scope"] == "follow read write"
+        me = await client.get(
+            "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert me.json()["username"] == "newbie"
+        assert me.json()["source"]["language"] == "pt"
+        taken = await client.post(
+            "/api/v1/accounts",
+            data={**signup, "agreement": "true"},
+            headers={"Authorization": f"Bearer {app_token}"},
+        )
+        assert taken.status_code == 422, taken.text
+        # A person's token is no sign-up form.
+        again = await client.post(
+            "/api/v1/accounts",
+            data={**signup, "username": "other", "agreement": "true"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert again.status_code == 403, again.text
+    assert await accounts_service.get_by_username(shards, "other") is None

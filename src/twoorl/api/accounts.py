@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Request, Response
 
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, maybe_user, user
+from twoorl.api.auth import ServicesDep, any_grant, maybe_user, user
 from twoorl.api.common import account_or_404, entities
 from twoorl.api.errors import ApiError
+from twoorl.api.oauth import token_entity
 from twoorl.api.paging import Cursor, fetch_window, link_header
 from twoorl.api.params import Params
+from twoorl.errors import Conflict, TwoorlError
 from twoorl.graph import service as graph
 from twoorl.i18n import LOCALES, _
+from twoorl.oauth import scopes as scope_names
+from twoorl.oauth import service as oauth
+from twoorl.oauth.models import Grant
 from twoorl.posts.text import hashtags, normalize_tag
 from twoorl.timelines import service as timelines
 from twoorl.web import actions
+from twoorl.web.security import enforce_rate_limit
 from twoorl.web.services import site_url
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
@@ -52,6 +60,46 @@ async def _language_param(request: Request, params: Params) -> str | None:
                     422, _("The parameter %(name)s must be text.") % {"name": "source[language]"}
                 )
     return language if language is not None else params.text("locale", max_length=20)
+
+
+@router.post("", response_model=schemas.Token)
+async def register(request: Request, svc: ServicesDep, grant: Grant = any_grant()) -> schemas.Token:
+    """Sign-up from an app (Mastodon's ``POST /api/v1/accounts``): the app's own token asks,
+    and the answer is a token for the new account with the app's scopes."""
+    if grant.account is not None:
+        raise ApiError(403, _("You already have an account."))
+    if not scope_names.grants(grant.scopes, "write:accounts"):
+        raise ApiError(403, _("This action is outside the authorized scopes."))
+    params = await Params.read(request)
+    if not params.flag("agreement"):
+        raise ApiError(422, _("You need to accept the rules to create an account."))
+    await enforce_rate_limit(request, svc, "register", svc.settings.rate_limit_register)
+    try:
+        account = await accounts.register(
+            svc.shards,
+            svc.passwords,
+            username=params.text("username", "", max_length=200),
+            email=params.text("email", "", max_length=400),
+            password=params.text("password", "", max_length=2000),
+        )
+    except Conflict as taken:
+        raise ApiError(422, taken.message) from None  # Mastodon's "validation failed"
+    app = await oauth.app_by_id(svc.shards, grant.app_id)
+    if app is None:
+        raise ApiError(401, _("The access token is invalid."))
+    language = params.text("locale", max_length=20)
+    if language:
+        with contextlib.suppress(ApiError, TwoorlError):
+            await accounts.update_profile(
+                svc.shards,
+                account,
+                display_name="",
+                bio="",
+                locale=locale_for_language(language),
+                use_gravatar=False,
+                profile_color=account.profile_color,
+            )
+    return token_entity(await oauth.issue_token(svc.shards, app, account.id, grant.scopes))
 
 
 @router.get("/verify_credentials", response_model=schemas.CredentialAccount)

@@ -211,10 +211,10 @@ async def token(request: Request, svc: ServicesDep) -> schemas.Token:
             "unsupported_grant_type",
             _("Twoorl supports the authorization_code, password and client_credentials grants."),
         )
-    return _token_entity(issued)
+    return token_entity(issued)
 
 
-def _token_entity(issued: IssuedToken) -> schemas.Token:
+def token_entity(issued: IssuedToken) -> schemas.Token:
     return schemas.Token(
         access_token=issued.access_token,
         token_type="Bearer",
