@@ -70,5 +70,6 @@ async def clear(svc: ServicesDep, me: Account = user("write:notifications")) -> 
 async def dismiss(
     svc: ServicesDep, notification_id: str, me: Account = user("write:notifications")
 ) -> schemas.Empty:
-    await notifications.dismiss(svc.shards, me.id, parse_id(notification_id) or 0)
+    if not await notifications.dismiss_one(svc.shards, me.id, parse_id(notification_id) or 0):
+        raise ApiError(404, _("Record not found"))
     return schemas.Empty()

@@ -65,8 +65,8 @@ class Params:
     def id(self, name: str) -> int | None:
         """An optional snowflake id; a malformed one is an error, not silently no id."""
         value = self.text(name, max_length=40)
-        if value in (None, ""):
-            return None
+        if value in (None, "", "0"):
+            return None  # "0" is a cursor below every id: the same as none
         parsed = parse_id(value)
         if parsed is None:
             raise ApiError(422, _("The parameter %(name)s is not a valid id.") % {"name": name})

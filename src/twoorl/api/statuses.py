@@ -13,7 +13,7 @@ from twoorl.api.paging import Cursor, link_header
 from twoorl.api.params import Params
 from twoorl.i18n import _
 from twoorl.posts import service as posts
-from twoorl.reactions.service import reactors_page, repost_id_of
+from twoorl.reactions.service import reactors_window, repost_id_of
 from twoorl.web import actions
 from twoorl.web.services import site_url
 
@@ -43,18 +43,25 @@ async def create_status(
         )
     if params.ids("media_ids") or params.texts("media_ids"):
         raise ApiError(422, _("Twoorl posts are text only: media cannot be attached."))
-    if params.text("poll[options]") or params.texts("poll[options]"):
+    # A poll comes as a JSON object ("poll") or as form fields ("poll[options][]").
+    if params.texts("poll") or params.texts("poll[options]"):
         raise ApiError(422, _("Twoorl has no polls."))
     if params.text("scheduled_at", max_length=100):
         raise ApiError(422, _("Twoorl cannot schedule posts."))
     if params.text("spoiler_text", "", max_length=1000):
         raise ApiError(422, _("Twoorl has no content warnings: write the warning in the post."))
     key = request.headers.get("idempotency-key")
+    in_reply_to_id = params.id("in_reply_to_id")
+    if in_reply_to_id is not None:
+        parent = await posts.get_post(svc.shards, in_reply_to_id)
+        if parent is not None and parent.is_repost:
+            # A reply to a reblog answers the reblogged post (clients send the wrapper's id).
+            in_reply_to_id = parent.repost_of_id
     post = await actions.create_post(
         svc,
         me,
         params.text("status", "", max_length=100_000),
-        in_reply_to_id=params.id("in_reply_to_id"),
+        in_reply_to_id=in_reply_to_id,
         idempotency_key=key[:200] if key else None,
     )
     return await _shown(request, me, post)
@@ -92,10 +99,13 @@ async def context(
     viewer: Account | None = maybe_user("read:statuses"),
 ) -> schemas.Context:
     post = await post_or_404(svc.shards, status_id)
-    ancestors, replies = await posts.thread(svc.shards, post, viewer.id if viewer else None)
+    if post.is_repost:
+        post = await post_or_404(svc.shards, str(post.repost_of_id))  # a reblog's thread
+    ancestors, direct = await posts.thread(svc.shards, post, viewer.id if viewer else None)
     built = entities(request, viewer)
     return schemas.Context(
-        ancestors=await built.statuses(ancestors), descendants=await built.statuses(replies)
+        ancestors=await built.statuses(ancestors),
+        descendants=await built.statuses(await posts.descendants(svc.shards, post, direct)),
     )
 
 
@@ -143,10 +153,16 @@ async def _reactors(request, response, svc, viewer, status_id: str, kind: str):
     original_id = target.repost_of_id or target.id
     params = await Params.read(request)
     cursor = Cursor.from_params(params, default=40, most=80)
-    ids, next_cursor = await reactors_page(
-        svc.shards, original_id, kind, before=cursor.max_id, limit=cursor.limit
+    ids, has_more = await reactors_window(
+        svc.shards,
+        original_id,
+        kind,
+        max_id=cursor.max_id,
+        since_id=cursor.since_id,
+        min_id=cursor.min_id,
+        limit=cursor.limit,
     )
-    link_header(request, response, site_url(request), ids, next_cursor is not None)
+    link_header(request, response, site_url(request), ids, has_more)
     return await entities(request, viewer).accounts_in_order(ids)
 
 

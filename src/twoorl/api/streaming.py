@@ -6,6 +6,7 @@ Each event carries the full entity as the subscriber should see it (``update`` a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +20,7 @@ from twoorl.accounts.models import Account
 from twoorl.api.auth import ServicesDep, maybe_user, user
 from twoorl.api.common import entities
 from twoorl.api.entities import NOTIFICATION_TYPES, Entities
+from twoorl.api.params import TRUE_WORDS
 from twoorl.graph.service import followee_ids
 from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_post
@@ -28,6 +30,17 @@ from twoorl.web.services import Services
 
 router = APIRouter(prefix="/api/v1/streaming", tags=["streaming"])
 FOLLOWEES_REFRESH_SECONDS = 60
+# Streams are documented as what they send: Server-Sent Events, not a JSON body.
+EVENT_STREAM: dict[str, Any] = {
+    "response_class": EventSourceResponse,
+    "responses": {
+        200: {
+            "description": "Server-Sent Events: `update` (a Status), `notification` "
+            "(a Notification) and `delete` (a status id), with comment heartbeats.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+}
 
 
 def _heartbeat() -> ServerSentEvent:
@@ -94,14 +107,14 @@ class _NotificationCursor:
         return [{"event": "notification", "data": n.model_dump_json()} for n in shown]
 
 
-@router.get("/user")
+@router.get("/user", **EVENT_STREAM)
 async def user_stream(
     request: Request, svc: ServicesDep, me: Account = user("read:statuses")
 ) -> EventSourceResponse:
     return _stream(svc, _user_events(request, svc, me, with_updates=True))
 
 
-@router.get("/user/notification")
+@router.get("/user/notification", **EVENT_STREAM)
 async def notification_stream(
     request: Request, svc: ServicesDep, me: Account = user("read:notifications")
 ) -> EventSourceResponse:
@@ -138,23 +151,43 @@ async def _user_events(
                 yield _delete(event)
 
 
-@router.get("/public")
-@router.get("/public/local")
+@router.get("/public", **EVENT_STREAM)
+@router.get("/public/local", **EVENT_STREAM)
+@router.get("/public/remote", **EVENT_STREAM)
 async def public_stream(
-    request: Request, svc: ServicesDep, viewer: Account | None = maybe_user("read:statuses")
+    request: Request,
+    svc: ServicesDep,
+    only_media: str = "",
+    viewer: Account | None = maybe_user("read:statuses"),
 ) -> EventSourceResponse:
+    if _nothing_could_match(request, only_media):
+        return _stream(svc, _quiet())
     return _stream(svc, _public_events(request, svc, viewer, tag=None))
 
 
-@router.get("/hashtag")
-@router.get("/hashtag/local")
+@router.get("/hashtag", **EVENT_STREAM)
+@router.get("/hashtag/local", **EVENT_STREAM)
 async def hashtag_stream(
     request: Request,
     svc: ServicesDep,
     tag: str = "",
+    only_media: str = "",
     viewer: Account | None = maybe_user("read:statuses"),
 ) -> EventSourceResponse:
+    if _nothing_could_match(request, only_media):
+        return _stream(svc, _quiet())
     return _stream(svc, _public_events(request, svc, viewer, tag=normalize_tag(tag)[:100]))
+
+
+def _nothing_could_match(request: Request, only_media: str) -> bool:
+    # Every Twoorl post is local text: remote-only and media-only streams stay quiet
+    # (heartbeats only) rather than sending posts the client asked not to get.
+    return request.url.path.endswith("/remote") or only_media.lower() in TRUE_WORDS
+
+
+async def _quiet() -> AsyncIterator[dict[str, str]]:
+    await asyncio.Event().wait()  # until the client goes away
+    yield {}
 
 
 async def _public_events(

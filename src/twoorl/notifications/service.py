@@ -225,3 +225,15 @@ async def dismiss(shards: ShardSet, account_id: int, notification_id: int) -> No
 async def clear(shards: ShardSet, account_id: int) -> None:
     async with shards.for_id(account_id).write() as conn:
         await conn.execute(delete(notifications).where(notifications.c.account_id == account_id))
+
+
+async def dismiss_one(shards: ShardSet, account_id: int, notification_id: int) -> bool:
+    """Like ``dismiss``, and says whether there was such a notification of this account's
+    (the API answers 404 otherwise, as Mastodon does)."""
+    async with shards.for_id(account_id).write() as conn:
+        result = await conn.execute(
+            delete(notifications).where(
+                notifications.c.account_id == account_id, notifications.c.id == notification_id
+            )
+        )
+    return bool(result.rowcount)

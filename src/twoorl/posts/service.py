@@ -23,6 +23,7 @@ from twoorl.storage.sql import add_to_counter, insert_if_absent
 
 MAX_THREAD_ANCESTORS = 40
 MAX_THREAD_REPLIES = 200
+MAX_THREAD_DEPTH = 20  # levels of replies below a post that ``descendants`` reads
 RECENT_MS = 10 * 60 * 1000  # how far back a viewer's own not-yet-linked replies are looked for
 
 
@@ -175,6 +176,13 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
             )
         elif deleted.rowcount:
             await conn.execute(delete(post_tags).where(post_tags.c.post_id == post.id))
+            # A retried request after the delete makes a new post, not a reference to nothing.
+            await conn.execute(
+                delete(post_idempotency_keys).where(
+                    post_idempotency_keys.c.account_id == post.author_id,
+                    post_idempotency_keys.c.post_id == post.id,
+                )
+            )
             await add_to_counter(conn, account_counters, "account_id", post.author_id, "posts", -1)
             await enqueue(
                 conn,
@@ -243,3 +251,52 @@ async def _recent_replies_by(shards: ShardSet, author_id: int, parent_id: int) -
             )
         )
         return [Post.from_row(r) for r in rows]
+
+
+async def descendants(shards: ShardSet, post: Post, direct: list[Post]) -> list[Post]:
+    """Every reply below ``post``, as Mastodon lists them: depth first, each post's replies
+    oldest first. One round of queries per level; a deleted reply cuts off its branch."""
+    children: dict[int, list[Post]] = {post.id: direct}
+    level, total = direct, len(direct)
+    for _depth in range(MAX_THREAD_DEPTH):
+        if not level or total >= MAX_THREAD_REPLIES:
+            break
+        links = await _reply_links(shards, [p.id for p in level])
+        found = await get_posts(shards, [r for ids in links.values() for r in ids])
+        next_level = []
+        for parent in level:
+            children[parent.id] = [found[r] for r in links.get(parent.id, []) if r in found]
+            next_level += children[parent.id]
+        level, total = next_level, total + len(next_level)
+    ordered: list[Post] = []
+    seen: set[int] = set()
+    stack = list(reversed(direct))
+    while stack and len(ordered) < MAX_THREAD_REPLIES:
+        reply = stack.pop()
+        if reply.id in seen:
+            continue
+        seen.add(reply.id)
+        ordered.append(reply)
+        stack.extend(reversed(children.get(reply.id, [])))
+    return ordered
+
+
+async def _reply_links(shards: ShardSet, parent_ids: list[int]) -> dict[int, list[int]]:
+    """The replies of each parent (from the parents' shards, where the links live), oldest
+    first."""
+    groups = shards.group_by_shard(parent_ids)
+
+    async def fetch(shard, conn) -> list:
+        statement = (
+            select(replies.c.parent_id, replies.c.reply_id)
+            .where(replies.c.parent_id.in_(groups[shard]))
+            .order_by(replies.c.reply_id)
+            .limit(MAX_THREAD_REPLIES)
+        )
+        return list((await conn.execute(statement)).all())
+
+    links: dict[int, list[int]] = {}
+    for rows in await shards.gather(fetch, groups.keys()):
+        for parent_id, reply_id in rows:
+            links.setdefault(parent_id, []).append(reply_id)
+    return links

@@ -198,20 +198,33 @@ async def reactions_for(
     return result
 
 
-async def reactors_page(
-    shards: ShardSet, post_id: int, kind: str, *, before: int | None, limit: int
-) -> tuple[list[int], int | None]:
-    """Who liked (``kind="likes"``) or reposted (``"reposts"``) a post, from the post's
-    shard, paged by account id; returns the ids and the cursor for the next page."""
+async def reactors_window(
+    shards: ShardSet,
+    post_id: int,
+    kind: str,
+    *,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    min_id: int | None = None,
+    limit: int,
+) -> tuple[list[int], bool]:
+    """Who liked (``kind="likes"``) or reposted (``"reposts"``) a post, as the API pages
+    them by account id: highest first, below ``max_id`` and above ``since_id``; with
+    ``min_id``, the lowest ones above it (still highest first). Returns the ids and whether
+    lower ones remain."""
     table = post_likes if kind == "likes" else post_reposts
-    query = (
-        select(table.c.account_id)
-        .where(table.c.post_id == post_id)
-        .order_by(table.c.account_id.desc())
-        .limit(limit + 1)
-    )
-    if before is not None:
-        query = query.where(table.c.account_id < before)
+    query = select(table.c.account_id).where(table.c.post_id == post_id)
+    if max_id is not None:
+        query = query.where(table.c.account_id < max_id)
+    if since_id is not None:
+        query = query.where(table.c.account_id > since_id)
+    ascending = min_id is not None
+    if ascending:
+        query = query.where(table.c.account_id > min_id).order_by(table.c.account_id.asc())
+    else:
+        query = query.order_by(table.c.account_id.desc())
     async with shards.for_id(post_id).read() as conn:
-        ids = list((await conn.execute(query)).scalars())
-    return ids[:limit], (ids[limit - 1] if len(ids) > limit else None)
+        ids = list((await conn.execute(query.limit(limit + 1))).scalars())
+    if ascending:
+        return ids[:limit][::-1], True
+    return ids[:limit], len(ids) > limit

@@ -7,7 +7,7 @@ Post search here is a case-insensitive substring match over recent posts; full-t
 
 from __future__ import annotations
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from twoorl.accounts.service import escape_like
 from twoorl.posts.models import Post
@@ -32,7 +32,8 @@ async def hashtags(shards: ShardSet, query: str, *, limit: int) -> list[str]:
 
     async def fetch(shard, conn) -> list[str]:
         rows = await conn.execute(
-            select(distinct(post_tags.c.tag))
+            select(post_tags.c.tag)
+            .distinct()
             .where(post_tags.c.tag.like(pattern, escape="\\"))
             .order_by(post_tags.c.tag)
             .limit(limit)
@@ -44,9 +45,15 @@ async def hashtags(shards: ShardSet, query: str, *, limit: int) -> list[str]:
 
 
 async def posts_containing(
-    shards: ShardSet, query: str, *, max_id: int | None = None, limit: int
+    shards: ShardSet,
+    query: str,
+    *,
+    max_id: int | None = None,
+    limit: int,
+    author_id: int | None = None,
 ) -> list[Post]:
-    """The newest posts whose text contains ``query`` (reposts excluded)."""
+    """The newest posts whose text contains ``query`` (reposts excluded), of one author's
+    if ``author_id`` is given (then only their shard is asked)."""
     needle = clean_query(query).lower()
     if not needle:
         return []
@@ -64,6 +71,9 @@ async def posts_containing(
         )
         if max_id is not None:
             statement = statement.where(posts.c.id < max_id)
+        if author_id is not None:
+            statement = statement.where(posts.c.author_id == author_id)
         return [Post.from_row(row) for row in await conn.execute(statement)]
 
-    return merge_newest(await shards.gather(fetch), limit, key=lambda post: post.id)
+    targets = [shards.for_id(author_id)] if author_id is not None else None
+    return merge_newest(await shards.gather(fetch, targets), limit, key=lambda post: post.id)
