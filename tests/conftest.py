@@ -182,10 +182,16 @@ def settings(shard_urls: list[str], tmp_path: Path, settings_overrides) -> Setti
 async def app(settings: Settings) -> AsyncIterator:
     application = create_app(settings, migrate=False)
     yield application
+    await close_app(application)
+
+
+async def close_app(application) -> None:
+    """What the app's lifespan would close on shutdown (tests drive it without one)."""
     services = application.state.services
     await services.broker.stop()
     if services.timelines:
         await services.timelines.close()
+    await services.close_rate_limiter()
     await services.shards.dispose()
 
 

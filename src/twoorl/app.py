@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await services.broker.stop()
             if services.timelines:
                 await services.timelines.close()
+            await services.close_rate_limiter()
             await services.shards.dispose()
 
     app = FastAPI(

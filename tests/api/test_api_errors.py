@@ -4,12 +4,15 @@ every answer, 429 past the limit, and tokens that cannot touch other people's th
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from api_support import ApiUser, anonymous, api_user
 
+from conftest import close_app, forget_redis_prefix
+from twoorl.app import create_app
 from twoorl.posts.service import get_post
 
 ISO_8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -173,6 +176,26 @@ async def test_anonymous_clients_are_limited_by_address(app) -> None:
             data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"},
         )
     assert_json_error(registered, 429)
+
+
+@ONE_BACKEND
+async def test_processes_sharing_redis_share_the_limit(settings, redis_url) -> None:
+    # Two app processes of one cluster: the limit holds for the pair, not for each.
+    prefix = f"twoorl-test-{uuid.uuid4().hex}:"
+    shared = settings.model_copy(
+        update={"redis_url": redis_url, "redis_prefix": prefix, "rate_limit_api": "3/minute"}
+    )
+    first, second = create_app(shared, migrate=False), create_app(shared, migrate=False)
+    try:
+        statuses = []
+        for app in (first, second, first, second):
+            async with anonymous(app) as nobody:
+                statuses.append((await nobody.get("/api/v1/instance")).status_code)
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        for app in (first, second):
+            await close_app(app)
+        forget_redis_prefix(redis_url, prefix)
 
 
 # What a token may touch

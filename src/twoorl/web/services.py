@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from twoorl.accounts.passwords import Passwords
@@ -29,6 +30,12 @@ class Services:
     rate_limiter: MovingWindowRateLimiter
     # Fan-out home timelines in Redis; None on the embedded default (fan-in only).
     timelines: HomeTimelines | None = None
+    # The Redis connections behind the rate limiter, when limits are counted there.
+    rate_limit_pool: Any = None
+
+    async def close_rate_limiter(self) -> None:
+        if self.rate_limit_pool is not None:
+            await self.rate_limit_pool.disconnect()
 
     @classmethod
     def build(cls, settings: Settings, templates: Jinja2Templates) -> Services:
@@ -39,6 +46,7 @@ class Services:
         )
         broker = build_broker(settings.redis_url)
         timelines = build_timelines(settings)
+        rate_limiter, rate_limit_pool = build_rate_limiter(settings)
         return cls(
             settings=settings,
             shards=shards,
@@ -46,9 +54,28 @@ class Services:
             worker=build_worker(settings, shards, broker, timelines),
             broker=broker,
             templates=templates,
-            rate_limiter=MovingWindowRateLimiter(MemoryStorage()),
+            rate_limiter=rate_limiter,
+            rate_limit_pool=rate_limit_pool,
             timelines=timelines,
         )
+
+
+def build_rate_limiter(settings: Settings) -> tuple[MovingWindowRateLimiter, Any]:
+    """Limits counted in Redis when there is one, so every process of a cluster shares them
+    (in memory, each of N processes would allow N times the limit). Returns the limiter and
+    the Redis connection pool to close on shutdown (None in memory)."""
+    if not settings.redis_url:
+        return MovingWindowRateLimiter(MemoryStorage()), None
+    import redis.asyncio
+
+    pool = redis.asyncio.ConnectionPool.from_url(settings.redis_url)
+    storage = RedisStorage(
+        "async+" + settings.redis_url,
+        implementation="redispy",
+        key_prefix=settings.redis_prefix + "limits",
+        connection_pool=pool,
+    )
+    return MovingWindowRateLimiter(storage), pool
 
 
 def build_timelines(settings: Settings) -> HomeTimelines | None:
