@@ -292,6 +292,24 @@ async def people(app) -> AsyncIterator:
         await person.close()
 
 
+@pytest.fixture
+async def api_users(app, people) -> AsyncIterator:
+    """``await api_users("ana")`` gives an API client with a token of its own for a new
+    account (``tests/api/api_support.ApiUser``); ``scopes=`` narrows what the token may do."""
+    from api_support import DEFAULT_SCOPES, api_user
+
+    made = []
+
+    async def make(username: str, scopes: str = DEFAULT_SCOPES):
+        user = await api_user(app, people, username, scopes)
+        made.append(user)
+        return user
+
+    yield make
+    for user in made:
+        await user.close()
+
+
 POST_ID_RE = re.compile(r'data-post-id="(\d+)"')
 
 

@@ -2,9 +2,43 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+
 import httpx
 
 DEFAULT_SCOPES = "read write follow push"
+
+# Every field of Mastodon's Status entity, and those only a signed-in viewer gets.
+STATUS_FIELDS = {
+    "id",
+    "uri",
+    "url",
+    "created_at",
+    "account",
+    "content",
+    "visibility",
+    "sensitive",
+    "spoiler_text",
+    "media_attachments",
+    "application",
+    "mentions",
+    "tags",
+    "emojis",
+    "reblogs_count",
+    "favourites_count",
+    "replies_count",
+    "in_reply_to_id",
+    "in_reply_to_account_id",
+    "reblog",
+    "poll",
+    "card",
+    "language",
+    "text",
+    "edited_at",
+}
+VIEWER_FIELDS = {"favourited", "reblogged", "muted", "bookmarked", "pinned"}
+MASTODON_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 class ApiUser:
@@ -94,3 +128,6 @@ async def api_user(app, people, username: str, scopes: str = DEFAULT_SCOPES) -> 
     if me.status_code == 200:
         user.id = me.json()["id"]
     return user
+
+
+MakeUser = Callable[..., Awaitable[ApiUser]]  # the ``api_users`` fixture

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from api_support import ApiUser, anonymous, api_user, register_app
+from api_support import anonymous, register_app
 
 from twoorl.accounts import service as accounts_service
 
@@ -61,20 +61,6 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LINK_RE = re.compile(r'<([^>]+)>; rel="(\w+)"')
 SLOW = pytest.mark.parametrize("shard_urls", ["sqlite3", "postgres3"], indirect=True)
 ONE_BACKEND = pytest.mark.parametrize("shard_urls", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def api_users(app, people):
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 def links(response: httpx.Response) -> dict[str, str]:

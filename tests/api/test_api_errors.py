@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from api_support import ApiUser, anonymous, api_user
+from api_support import anonymous
 
 from conftest import close_app, forget_redis_prefix
 from twoorl.app import create_app
@@ -18,20 +18,6 @@ from twoorl.posts.service import get_post
 ISO_8601_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 RATE_LIMITED = {"rate_limit_api": "3/minute"}
 ONE_BACKEND = pytest.mark.parametrize("shard_urls", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def api_users(app, people):
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 def assert_json_error(response: httpx.Response, status: int) -> str:

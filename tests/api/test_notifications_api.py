@@ -4,28 +4,12 @@ paging with ``Link``, reading one, dismissing one and clearing all."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from api_support import ApiUser, anonymous, api_user
 
-MakeUser = Callable[..., Awaitable[ApiUser]]
 NOTIFICATION_FIELDS = {"id", "type", "created_at", "account", "status"}
 MASTODON_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture
-async def api_users(app, people) -> AsyncIterator[MakeUser]:
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 async def listed(user: ApiUser, query: str = "") -> list[dict]:

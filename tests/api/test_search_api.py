@@ -3,29 +3,11 @@ resolved, and queries that must not break anything."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-
 import pytest
-from api_support import ApiUser, anonymous, api_user
+from api_support import ApiUser, anonymous
 
 from twoorl.accounts import service as accounts
 from twoorl.storage.shards import ShardSet
-
-MakeUser = Callable[..., Awaitable[ApiUser]]
-
-
-@pytest.fixture
-async def api_users(app, people) -> AsyncIterator[MakeUser]:
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 async def search(user: ApiUser, **params: str) -> dict:

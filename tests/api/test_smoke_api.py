@@ -2,23 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from api_support import api_user
-
-
-@pytest.fixture
-async def api_users(app, people):
-    made = []
-
-    async def make(username: str, scopes: str = "read write follow push"):
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
-
 
 async def test_post_and_read_home(api_users):
     ana = await api_users("ana")

@@ -5,60 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from api_support import ApiUser, anonymous, api_user
+from api_support import MASTODON_TIME, STATUS_FIELDS, VIEWER_FIELDS, anonymous
 from sqlalchemy import func, select
 
 from twoorl.posts.tables import posts
 from twoorl.storage.shards import ShardSet
-
-MakeUser = Callable[..., Awaitable[ApiUser]]
-STATUS_FIELDS = {
-    "id",
-    "uri",
-    "url",
-    "created_at",
-    "account",
-    "content",
-    "visibility",
-    "sensitive",
-    "spoiler_text",
-    "media_attachments",
-    "application",
-    "mentions",
-    "tags",
-    "emojis",
-    "reblogs_count",
-    "favourites_count",
-    "replies_count",
-    "in_reply_to_id",
-    "in_reply_to_account_id",
-    "reblog",
-    "poll",
-    "card",
-    "language",
-    "text",
-    "edited_at",
-}
-VIEWER_FIELDS = {"favourited", "reblogged", "muted", "bookmarked", "pinned"}
-MASTODON_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture
-async def api_users(app, people) -> AsyncIterator[MakeUser]:
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 async def posts_by(shards: ShardSet, author_id: str) -> int:

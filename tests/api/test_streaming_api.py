@@ -13,31 +13,16 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import uvicorn
-from api_support import ApiUser, anonymous, api_user
+from api_support import anonymous
 
-MakeUser = Callable[..., Awaitable[ApiUser]]
 EVENT_TIMEOUT = 5.0
 # Streams are served from one process, so one database shape tells enough.
 pytestmark = pytest.mark.parametrize("shard_urls", ["sqlite3"], indirect=True)
-
-
-@pytest.fixture
-async def api_users(app, people) -> AsyncIterator[MakeUser]:
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 class _InLoopServer(uvicorn.Server):

@@ -9,10 +9,10 @@ import bisect
 import os
 import random
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from api_support import ApiUser, anonymous, api_user
+from api_support import ApiUser, MakeUser, anonymous
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,22 +25,7 @@ from twoorl.storage.shards import ShardSet
 from twoorl.timelines.paging import Page, PageRequest, page_of
 from twoorl.web import actions
 
-MakeUser = Callable[..., Awaitable[ApiUser]]
 on_three_shards = pytest.mark.parametrize("shard_urls", ["sqlite3", "postgres3"], indirect=True)
-
-
-@pytest.fixture
-async def api_users(app, people) -> AsyncIterator[MakeUser]:
-    made: list[ApiUser] = []
-
-    async def make(username: str, scopes: str = "read write follow push") -> ApiUser:
-        user = await api_user(app, people, username, scopes)
-        made.append(user)
-        return user
-
-    yield make
-    for user in made:
-        await user.close()
 
 
 async def authors_on_every_shard(api_users: MakeUser, shards: ShardSet, count: int = 3):
