@@ -171,15 +171,20 @@ def _client_from_basic_auth(request: Request) -> tuple[str | None, str | None]:
     return client_id, secret
 
 
-@router.post("/oauth/token", response_model=schemas.Token)
-async def token(request: Request, svc: ServicesDep) -> schemas.Token:
-    params = await Params.read(request)
+async def _client(request: Request, svc, params: Params) -> OAuthApp:
+    """The app making a token request: its credentials in the form, or HTTP Basic."""
     basic_id, basic_secret = _client_from_basic_auth(request)
-    app = await oauth.authenticate_client(
+    return await oauth.authenticate_client(
         svc.shards,
         params.text("client_id", max_length=100) or basic_id,
         params.text("client_secret", max_length=100) or basic_secret,
     )
+
+
+@router.post("/oauth/token", response_model=schemas.Token)
+async def token(request: Request, svc: ServicesDep) -> schemas.Token:
+    params = await Params.read(request)
+    app = await _client(request, svc, params)
     grant_type = params.text("grant_type", "", max_length=100)
     if grant_type == "authorization_code":
         issued = await oauth.exchange_code(
@@ -226,12 +231,7 @@ def token_entity(issued: IssuedToken) -> schemas.Token:
 @router.post("/oauth/revoke", response_model=schemas.Empty)
 async def revoke(request: Request, svc: ServicesDep) -> schemas.Empty:
     params = await Params.read(request)
-    basic_id, basic_secret = _client_from_basic_auth(request)
-    app = await oauth.authenticate_client(
-        svc.shards,
-        params.text("client_id", max_length=100) or basic_id,
-        params.text("client_secret", max_length=100) or basic_secret,
-    )
+    app = await _client(request, svc, params)
     await oauth.revoke_token(svc.shards, app, params.text("token", "", max_length=200))
     return schemas.Empty()
 
