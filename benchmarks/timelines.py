@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,6 +56,9 @@ from twoorl.timelines.paging import PageRequest
 PG_ADMIN = os.environ.get("TWOORL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_HOST = os.environ.get("TWOORL_BENCH_PG_HOST", "127.0.0.1:5432")
 REDIS_URL = os.environ.get("TWOORL_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+# Databases are named ``<DATABASE_PREFIX>_<shard count>_<i>``; other benchmarks that import
+# these helpers set their own prefix so that two runs never drop each other's databases.
+DATABASE_PREFIX = "twoorl_bench"
 SECRET_KEY = "benchmark-secret-key-" + "0" * 32
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +107,7 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 def database_names(count: int) -> list[str]:
-    return [f"twoorl_bench_{count}_{i}" for i in range(count)]
+    return [f"{DATABASE_PREFIX}_{count}_{i}" for i in range(count)]
 
 
 def shard_urls(count: int) -> list[str]:
@@ -258,9 +261,18 @@ def free_port() -> int:
 
 
 class Server:
-    """``twoorl serve`` in a subprocess, with or without Redis fan-out."""
+    """``twoorl serve`` in a subprocess, with or without Redis fan-out. ``pool_size``
+    overrides the per-shard connection pool; ``extra_env`` adds or overrides settings."""
 
-    def __init__(self, layout: Layout, redis_prefix: str | None, workdir: Path) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        redis_prefix: str | None,
+        workdir: Path,
+        *,
+        pool_size: int | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWOORL_")}
         env.update(
@@ -270,10 +282,11 @@ class Server:
             TWOORL_RATE_LIMIT_LOGIN="100000/minute",
             TWOORL_INLINE_WORKERS="false",
             # Two server processes must stay under PostgreSQL's 100 connections.
-            TWOORL_DB_POOL_SIZE=str(max(1, min(10, 80 // (2 * layout.count)))),
+            TWOORL_DB_POOL_SIZE=str(pool_size or max(1, min(10, 80 // (2 * layout.count)))),
         )
         if redis_prefix:
             env.update(TWOORL_REDIS_URL=REDIS_URL, TWOORL_REDIS_PREFIX=redis_prefix)
+        env.update(extra_env or {})
         self.log = (workdir / f"serve-{self.port}.log").open("w")
         self.process = subprocess.Popen(
             [
@@ -325,7 +338,20 @@ class Server:
         self.log.close()
 
 
-def wrk(url: str, cookie: str, concurrency: int, seconds: float, script: Path) -> dict[str, int]:
+def wrk(
+    url: str,
+    cookie: str | None,
+    concurrency: int,
+    seconds: float,
+    script: Path,
+    *,
+    headers: Sequence[str] = (),
+    latency: bool = False,
+) -> dict[str, int]:
+    """One ``wrk -t1`` run; the figures that ``script`` prints on its ``TWOORL`` line.
+    ``cookie`` (None: none) and ``headers`` ("Name: value") go with every request;
+    ``latency`` adds ``--latency`` (wrk's own percentile table, in its output)."""
+    sent = ([f"Cookie: {cookie}"] if cookie else []) + list(headers)
     output = subprocess.run(
         [
             "wrk",
@@ -334,10 +360,10 @@ def wrk(url: str, cookie: str, concurrency: int, seconds: float, script: Path) -
             f"-d{int(seconds)}s",
             "--timeout",
             "10s",
+            *(["--latency"] if latency else []),
             "-s",
             str(script),
-            "-H",
-            f"Cookie: {cookie}",
+            *(part for header in sent for part in ("-H", header)),
             url,
         ],
         capture_output=True,
