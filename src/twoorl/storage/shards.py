@@ -11,7 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import event
@@ -33,6 +33,19 @@ class Shard:
     index: int
     url: str
     engine: AsyncEngine
+    # What reads connect with. On PostgreSQL, autocommit: under READ COMMITTED each statement
+    # takes its own snapshot anyway, so wrapping reads in a transaction only added a BEGIN and
+    # a ROLLBACK round trip to every one (about a tenth of an API request's CPU, measured in
+    # benchmarks/README.md, "api"). SQLite keeps its BEGIN: one WAL snapshot per read.
+    reader: AsyncEngine = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        reader = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        object.__setattr__(self, "reader", reader)
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,7 +63,7 @@ class Shard:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             yield conn
 
 
@@ -126,7 +139,7 @@ class ShardSet:
         async def run(shard: Shard) -> T:
             try:
                 async with asyncio.timeout(self.timeout):
-                    async with shard.engine.connect() as conn:
+                    async with shard.reader.connect() as conn:
                         return await work(shard, conn)
             except TimeoutError:
                 raise ShardTimeout(shard, self.timeout or 0) from None
