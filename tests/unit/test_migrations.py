@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from twoorl.search.schema import include_name
 from twoorl.storage.metadata import load_all_tables
 
 
@@ -13,7 +14,9 @@ async def test_migrated_schema_matches_the_tables(shards) -> None:
     metadata = load_all_tables()
 
     def differences(sync_conn) -> list:
-        return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+        return compare_metadata(
+            MigrationContext.configure(sync_conn, opts={"include_name": include_name}), metadata
+        )
 
     for shard in shards.shards:
         async with shard.engine.connect() as conn:

@@ -11,6 +11,7 @@ from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
 from twoorl.posts.text import strip_control_characters
+from twoorl.search.trending import trending as trending_tags
 from twoorl.timelines import service as timelines
 from twoorl.timelines.present import present
 from twoorl.timelines.service import Page, PageRequest
@@ -39,6 +40,7 @@ async def render_timeline(
     compose_error: TwoorlError | None = None,
     compose_text: str = "",
     status_code: int = 200,
+    trending: list | None = None,
 ) -> Response:
     shown = await present(svc.shards, page.posts, viewer_id(request))
     if request.query_params.get("fragment") == "entries":
@@ -58,6 +60,7 @@ async def render_timeline(
             "compose_error": compose_error,
             "compose_text": compose_text,
             "empty": empty,
+            "trending": trending,
         },
         status_code=status_code,
     )
@@ -118,6 +121,7 @@ async def public(
         stream="/stream/public",
         feeds=public_feeds(),
         empty=_("No posts yet. Be the first!"),
+        trending=await trending_tags(svc.shards),
     )
 
 
