@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twoorl.accounts.tables import account_counters
 from twoorl.demo.plan import COLUMNS, TABLE_ORDER, LoadPlan, ShardPlan
+from twoorl.stats import service as stats
 from twoorl.storage.shards import Shard
 from twoorl.storage.types import UTCDateTime
 
@@ -75,6 +76,8 @@ async def _load_shard(shard: Shard, conn: AsyncConnection, plan: ShardPlan, adva
         authors = sorted(plan.head_authors)
         await conn.execute(_PG_UPSERT_HEADS, {"author_ids": authors})
     advance(len(plan.head_authors))
+    # Bulk rows bypass the services that keep the /stats aggregates: recount them here.
+    await stats.rebuild(conn)
 
 
 async def _postgres_writer(conn: AsyncConnection, *, triggers_off: bool):

@@ -1,0 +1,1 @@
+"""Site statistics: per-day aggregates kept in the same transaction as the events they count."""
