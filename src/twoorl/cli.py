@@ -197,6 +197,89 @@ def retry_failed() -> None:
     typer.echo(f"Re-queued {count} failed job(s).")
 
 
+admin_cli = typer.Typer(help="Create admins and grant roles.", no_args_is_help=True)
+cli.add_typer(admin_cli, name="admin")
+
+
+@admin_cli.command("create")
+def admin_create(
+    username: Annotated[str, typer.Option(help="The new admin's username.")],
+    email: Annotated[str, typer.Option(help="The new admin's email address.")],
+    password_file: Annotated[
+        typer.FileText | None,
+        typer.Option(help="Read the password from this file ('-' for stdin) instead of asking."),
+    ] = None,
+) -> None:
+    """Create an account with the admin role (the password is asked for, never an argument,
+    so it stays out of the shell history and the process list)."""
+    if password_file is not None:
+        password = password_file.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    _run_migrations(settings)
+
+    async def create(shards):
+        from twoorl.accounts.passwords import Passwords
+        from twoorl.accounts.service import register
+        from twoorl.moderation.roles import Role
+        from twoorl.moderation.service import grant_role
+
+        account = await register(
+            shards,
+            Passwords(settings.password_hash_profile),
+            username=username,
+            email=email,
+            password=password,
+        )
+        await grant_role(shards, None, account, Role.ADMIN, "created from the command line")
+        return account
+
+    account = _moderate(settings, create)
+    typer.echo(f"Created admin @{account.username}.")
+
+
+@admin_cli.command("grant")
+def admin_grant(
+    username: Annotated[str, typer.Argument(help="Whose role to set.")],
+    role: Annotated[str, typer.Argument(help="user, moderator or admin.")],
+) -> None:
+    """Set someone's role (user takes a role away)."""
+    from twoorl.moderation.roles import Role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.echo("twoorl: the role must be user, moderator or admin", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+
+    async def grant(shards):
+        from twoorl.accounts.service import get_by_username
+        from twoorl.moderation.service import grant_role
+
+        account = await get_by_username(shards, username.removeprefix("@"))
+        if account is None:
+            return None
+        await grant_role(shards, None, account, chosen, "granted from the command line")
+        return account
+
+    if _moderate(settings, grant) is None:
+        typer.echo(f"twoorl: nobody is called @{username.removeprefix('@')}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"@{username.removeprefix('@')} is now {chosen.value}.")
+
+
+def _moderate(settings: Settings, action):
+    from twoorl.errors import TwoorlError
+
+    try:
+        return asyncio.run(_with_shards(settings, action))
+    except TwoorlError as error:
+        typer.echo(f"twoorl: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
 async def _with_shards(settings: Settings, action):
     from twoorl.storage.shards import ShardSet
 

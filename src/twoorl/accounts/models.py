@@ -19,6 +19,13 @@ class Account:
     use_gravatar: bool
     profile_color: str
     created_at: datetime
+    role: str = "user"
+    spam: bool = False
+    suspended_at: datetime | None = None
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def name(self) -> str:
@@ -36,6 +43,9 @@ class Account:
             use_gravatar=bool(row.use_gravatar),
             profile_color=row.profile_color,
             created_at=row.created_at,
+            role=row.role,
+            spam=bool(row.spam),
+            suspended_at=row.suspended_at,
         )
 
 

@@ -20,11 +20,12 @@ from twoorl.accounts.validation import (
     clean_password,
     clean_username,
 )
-from twoorl.errors import Conflict, InvalidInput, Unauthorized
+from twoorl.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from twoorl.i18n import LOCALES, _
 from twoorl.ids import new_owner_id
 from twoorl.posts.tables import author_heads
 from twoorl.posts.text import strip_control_characters
+from twoorl.stats import service as stats
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.types import utcnow
 
@@ -55,6 +56,8 @@ async def register(
     try:
         async with shards.directory.write() as conn:
             await conn.execute(insert(accounts).values(**values))
+            # Stats: the day's registrations, in the account's own transaction.
+            await stats.count_registration(conn, values["id"], values["created_at"])
     except IntegrityError:
         # Someone took the name or address between our check and our insert.
         await _ensure_available(shards, username=username, email=email)
@@ -90,6 +93,9 @@ async def authenticate(
         row = (await conn.execute(select(accounts).where(column == key))).first()
     if not await passwords.verify(row.password_hash if row else None, password) or row is None:
         raise Unauthorized(_("Wrong username, email or password."), field="login")
+    if row.suspended_at is not None:
+        # Said only to someone who knows the password: it reveals nothing to a guesser.
+        raise Forbidden(_("This account is suspended. It cannot sign in or post."), field="login")
     if passwords.needs_rehash(row.password_hash):
         await _set_password_hash(shards, row.id, await passwords.hash(password))
     return Account.from_row(row)

@@ -64,7 +64,7 @@ async def account_for_token(shards: ShardSet, token: str) -> tuple[Account, str]
                 .where(sessions.c.token_hash == token_hash)
             )
         ).first()
-    if row is None:
+    if row is None or row.suspended_at is not None:
         return None
     now = utcnow()
     if now - row.last_seen_at > SESSION_LIFETIME:
@@ -99,6 +99,11 @@ async def list_sessions(shards: ShardSet, account_id: int) -> list[SessionInfo]:
     return [
         SessionInfo(r.token_hash, r.created_at, r.last_seen_at, r.user_agent, r.ip) for r in rows
     ]
+
+
+async def end_all_sessions(shards: ShardSet, account_id: int) -> None:
+    async with shards.directory.write() as conn:
+        await conn.execute(delete(sessions).where(sessions.c.account_id == account_id))
 
 
 async def end_other_sessions(shards: ShardSet, account_id: int, keep_token_hash: str) -> None:

@@ -1,7 +1,7 @@
 """Account tables. ``accounts`` and ``sessions`` form the directory on the first database;
 ``account_counters`` lives on each account's home shard."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text, or_
 
 from twoorl.storage.metadata import metadata
 from twoorl.storage.types import UTCDateTime
@@ -22,7 +22,17 @@ accounts = Table(
     Column("use_gravatar", Boolean, nullable=False, server_default="0"),
     Column("profile_color", String(7), nullable=False, server_default="#1d9bf0"),
     Column("created_at", UTCDateTime, nullable=False),
+    # Moderation (migration 0007): "user", "moderator" or "admin"; a spammer's posts leave
+    # the shared timelines, search and the directory; a suspended account cannot sign in.
+    Column("role", String(16), nullable=False, server_default="user"),
+    Column("spam", Boolean, nullable=False, server_default="0"),
+    Column("suspended_at", UTCDateTime, nullable=True),
 )
+
+# Spammers and suspended accounts: few, and found through this partial index (search and the
+# directory leave them out) without reading every account.
+MODERATED = or_(accounts.c.spam.is_(True), accounts.c.suspended_at.is_not(None))
+Index("ix_accounts_moderated", accounts.c.id, postgresql_where=MODERATED, sqlite_where=MODERATED)
 
 sessions = Table(
     "sessions",

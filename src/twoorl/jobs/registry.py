@@ -44,5 +44,6 @@ def handler_for(kind: str) -> Handler:
 
 def load_all_handlers() -> None:
     from twoorl.graph import jobs as _graph  # noqa: F401
+    from twoorl.moderation import jobs as _moderation  # noqa: F401
     from twoorl.posts import jobs as _posts  # noqa: F401
     from twoorl.reactions import jobs as _reactions  # noqa: F401

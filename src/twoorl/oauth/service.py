@@ -264,8 +264,8 @@ async def grant_for_token(shards: ShardSet, token: str) -> Grant | None:
                 .where(oauth_tokens.c.token_hash == token_hash)
             )
         ).first()
-    if row is None:
-        return None
+    if row is None or row.suspended_at is not None:
+        return None  # a suspended account's tokens are revoked; this covers a race with that
     now = utcnow()
     if now - row.last_used_at > TOUCH_INTERVAL:
         async with shards.directory.write() as conn:

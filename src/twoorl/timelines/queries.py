@@ -116,7 +116,12 @@ async def newest_everywhere(
     # Reposts belong in followers' home timelines, not in the everyone-timeline.
     rows = await conn.execute(
         select(posts)
-        .where(posts.c.id < max_id, posts.c.id > min_id, posts.c.repost_of_id.is_(None))
+        .where(
+            posts.c.id < max_id,
+            posts.c.id > min_id,
+            posts.c.repost_of_id.is_(None),
+            posts.c.hidden.is_(False),  # spammers' and suspended accounts' posts
+        )
         .order_by(posts.c.id.desc())
         .limit(limit)
     )
@@ -129,7 +134,12 @@ async def newest_with_tag(
     rows = await conn.execute(
         select(posts)
         .join(post_tags, post_tags.c.post_id == posts.c.id)
-        .where(post_tags.c.tag == tag, post_tags.c.post_id < max_id, post_tags.c.post_id > min_id)
+        .where(
+            post_tags.c.tag == tag,
+            post_tags.c.post_id < max_id,
+            post_tags.c.post_id > min_id,
+            posts.c.hidden.is_(False),
+        )
         .order_by(post_tags.c.post_id.desc())
         .limit(limit)
     )

@@ -1,0 +1,1 @@
+"""Roles, suspension, spam flags and the audit log of what moderators did."""
