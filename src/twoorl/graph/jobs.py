@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import delete
 
 from twoorl.accounts.tables import account_counters
-from twoorl.graph.service import is_following
+from twoorl.graph.blocks import blocks_on, is_blocking
+from twoorl.graph.service import enqueue_drop_blocked_follow, is_following, remove_out_edge
 from twoorl.graph.tables import followers
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw
@@ -27,7 +28,11 @@ async def sync_in_edge(ctx: JobContext, payload: dict[str, Any]) -> None:
     notified = False
     async with ctx.shards.for_id(followee_id).write() as conn:
         await lock_for_transaction(conn, "follow", follower_id, followee_id)
-        if await is_following(ctx.shards, follower_id, followee_id):
+        blocked = await blocks_on(conn, followee_id, follower_id)  # blocks: followee's shard
+        if blocked:
+            # A follow that raced a block: no in-edge, and the out-edge goes too.
+            await enqueue_drop_blocked_follow(conn, followee_id, follower_id, owner_id=followee_id)
+        if not blocked and await is_following(ctx.shards, follower_id, followee_id):
             changed = await insert_if_absent(
                 conn,
                 followers,
@@ -59,3 +64,18 @@ async def sync_in_edge(ctx: JobContext, payload: dict[str, Any]) -> None:
         await ctx.broker.publish(f"notifications:{followee_id}", {"type": "notification"})
     # Open home streams of the follower reload whom they follow.
     await ctx.broker.publish(f"follows:{follower_id}", {"type": "follows"})
+
+
+@handles("graph.drop_blocked_follow")
+async def drop_blocked_follow(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """After a block: the blocked person's follow of the blocker goes, on the blocked person's
+    shard (with its counter and the in-edge sync, as an unfollow). Idempotent; does nothing if
+    the block was lifted meanwhile."""
+    blocker_id, target_id = payload["blocker_id"], payload["target_id"]
+    if not await is_blocking(ctx.shards, blocker_id, target_id):
+        return
+    async with ctx.shards.for_id(target_id).write() as conn:
+        removed = await remove_out_edge(conn, target_id, blocker_id)
+    if removed:
+        await fanout.unfollowed(ctx.timelines, target_id, blocker_id)
+        await ctx.broker.publish(f"follows:{target_id}", {"type": "follows"})

@@ -10,10 +10,12 @@ from sqlalchemy import delete, select, text
 
 from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
-from twoorl.errors import InvalidInput
-from twoorl.graph.tables import followers, following
+from twoorl.errors import Forbidden, InvalidInput
+from twoorl.graph.blocks import blocks_on, is_blocking
+from twoorl.graph.tables import blocks, followers, following, mutes
 from twoorl.i18n import _
 from twoorl.jobs.outbox import enqueue
+from twoorl.stats import service as stats
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.sql import add_to_counter, insert_if_absent
 from twoorl.storage.types import utcnow
@@ -31,7 +33,19 @@ async def follow(shards: ShardSet, follower: Account, followee: Account) -> bool
     """Follow ``followee``; True if this created the edge, False if it already existed."""
     if follower.id == followee.id:
         raise InvalidInput(_("You cannot follow yourself."))
+    # Blocks: the followee's list is on their shard (a point lookup before the write; a block
+    # landing in between is undone by graph.sync_in_edge, which checks again there).
+    if await is_blocking(shards, followee.id, follower.id):
+        raise Forbidden(
+            _("@%(username)s has blocked you, so you cannot follow them.")
+            % {"username": followee.username}
+        )
     async with shards.for_id(follower.id).write() as conn:
+        if await blocks_on(conn, follower.id, followee.id):
+            raise Forbidden(
+                _("You have blocked @%(username)s. Unblock them to follow them.")
+                % {"username": followee.username}
+            )
         count = (
             await conn.execute(
                 select(account_counters.c.following).where(
@@ -44,28 +58,95 @@ async def follow(shards: ShardSet, follower: Account, followee: Account) -> bool
                 _("You follow %(count)d people already, the most allowed.")
                 % {"count": MAX_FOLLOWING}
             )
+        created_at = utcnow()
         created = await insert_if_absent(
-            conn, following, follower_id=follower.id, followee_id=followee.id, created_at=utcnow()
+            conn, following, follower_id=follower.id, followee_id=followee.id, created_at=created_at
         )
         if created:
             await add_to_counter(conn, account_counters, "account_id", follower.id, "following", 1)
+            await stats.count_follow(conn, follower.id, created_at, 1)  # stats, same transaction
             await _queue_sync(conn, follower.id, followee.id)
     return created
 
 
 async def unfollow(shards: ShardSet, follower: Account, followee: Account) -> bool:
     async with shards.for_id(follower.id).write() as conn:
-        removed = (
-            await conn.execute(
-                delete(following).where(
-                    following.c.follower_id == follower.id, following.c.followee_id == followee.id
-                )
-            )
-        ).rowcount > 0
-        if removed:
-            await add_to_counter(conn, account_counters, "account_id", follower.id, "following", -1)
-            await _queue_sync(conn, follower.id, followee.id)
+        removed = await remove_out_edge(conn, follower.id, followee.id)
     return removed
+
+
+async def remove_out_edge(conn, follower_id: int, followee_id: int) -> bool:
+    """Delete the follow ``follower_id`` -> ``followee_id`` on ``conn`` (the follower's shard),
+    with its counter, stats and the in-edge sync job; True if there was one."""
+    # RETURNING the edge's day, for the stats (a follow counts on the day it was made).
+    removed_at = (
+        await conn.execute(
+            delete(following)
+            .where(following.c.follower_id == follower_id, following.c.followee_id == followee_id)
+            .returning(following.c.created_at)
+        )
+    ).scalar()
+    if removed_at is None:
+        return False
+    await add_to_counter(conn, account_counters, "account_id", follower_id, "following", -1)
+    await stats.count_follow(conn, follower_id, removed_at, -1)  # stats, same transaction
+    await _queue_sync(conn, follower_id, followee_id)
+    return True
+
+
+# Blocks and mutes (reads in ``graph.blocks``). Each is a row on the blocker's (muter's) shard.
+
+
+async def block(shards: ShardSet, blocker: Account, target: Account) -> bool:
+    """Block ``target``: in one transaction on the blocker's shard, the block, the blocker's
+    follow of the target undone, and a job to undo the target's follow of the blocker (on
+    the target's shard). True if the block is new."""
+    if blocker.id == target.id:
+        raise InvalidInput(_("You cannot block yourself."))
+    async with shards.for_id(blocker.id).write() as conn:
+        created = await insert_if_absent(
+            conn, blocks, account_id=blocker.id, target_id=target.id, created_at=utcnow()
+        )
+        await remove_out_edge(conn, blocker.id, target.id)
+        await enqueue_drop_blocked_follow(conn, blocker.id, target.id, owner_id=blocker.id)
+    return created
+
+
+async def enqueue_drop_blocked_follow(conn, blocker_id: int, target_id: int, *, owner_id: int):
+    """Queue the removal of ``target_id``'s follow of ``blocker_id`` (``graph.drop_blocked_
+    follow``, idempotent) on ``conn``, the shard of ``owner_id``."""
+    await enqueue(
+        conn,
+        "graph.drop_blocked_follow",
+        {"blocker_id": blocker_id, "target_id": target_id},
+        owner_id=owner_id,
+    )
+
+
+async def unblock(shards: ShardSet, blocker: Account, target: Account) -> bool:
+    """Lift a block (follows removed by it stay removed)."""
+    return await _remove_relation(shards, blocks, blocker.id, target.id)
+
+
+async def mute(shards: ShardSet, muter: Account, target: Account) -> bool:
+    if muter.id == target.id:
+        raise InvalidInput(_("You cannot mute yourself."))
+    async with shards.for_id(muter.id).write() as conn:
+        return await insert_if_absent(
+            conn, mutes, account_id=muter.id, target_id=target.id, created_at=utcnow()
+        )
+
+
+async def unmute(shards: ShardSet, muter: Account, target: Account) -> bool:
+    return await _remove_relation(shards, mutes, muter.id, target.id)
+
+
+async def _remove_relation(shards: ShardSet, table, account_id: int, target_id: int) -> bool:
+    async with shards.for_id(account_id).write() as conn:
+        result = await conn.execute(
+            delete(table).where(table.c.account_id == account_id, table.c.target_id == target_id)
+        )
+    return result.rowcount > 0
 
 
 async def _queue_sync(conn, follower_id: int, followee_id: int) -> None:

@@ -21,3 +21,22 @@ followers = Table(
     Column("follower_id", BigInteger, primary_key=True, autoincrement=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Blocks and mutes live on the blocker's (muter's) shard only: every check is a point lookup
+# there ("does A block B?" when B follows, mentions or replies to A; "whom does the viewer hide?"
+# once per page), and no check ever needs the reverse direction across shards.
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("target_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("target_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

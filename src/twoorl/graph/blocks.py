@@ -1,0 +1,132 @@
+"""Blocks and mutes: the reads. Both tables live on the blocker's (muter's) shard, so "does A
+block B?" is one point lookup on A's shard and "whom does the viewer hide?" one query on the
+viewer's. The writes (a block also removes follows both ways) are in ``graph.service``.
+
+Search and the directory can exclude the viewer's blocked people with :func:`blocked_ids`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Table, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from twoorl.graph.tables import blocks, mutes
+from twoorl.storage.shards import ShardSet
+
+
+async def blocks_on(conn: AsyncConnection, account_id: int, target_id: int) -> bool:
+    """Whether ``account_id`` blocks ``target_id``; ``conn`` is on ``account_id``'s shard (so
+    a write transaction there can check it without another connection)."""
+    row = (
+        await conn.execute(
+            select(blocks.c.target_id).where(
+                blocks.c.account_id == account_id, blocks.c.target_id == target_id
+            )
+        )
+    ).first()
+    return row is not None
+
+
+async def is_blocking(shards: ShardSet, account_id: int, target_id: int) -> bool:
+    async with shards.for_id(account_id).read() as conn:
+        return await blocks_on(conn, account_id, target_id)
+
+
+def hidden_by(account_id):
+    """A subquery of the ids ``account_id`` muted or blocked, for SQL on their own shard
+    (notifications: ``actor_id NOT IN (...)`` keeps pages full and the unread count right)."""
+    return union(
+        select(mutes.c.target_id).where(mutes.c.account_id == account_id),
+        select(blocks.c.target_id).where(blocks.c.account_id == account_id),
+    )
+
+
+async def hidden_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
+    """Everyone whose posts and notifications ``viewer_id`` does not want to see: the people
+    they muted or blocked. One query on the viewer's shard."""
+    if viewer_id is None:
+        return frozenset()
+    async with shards.for_id(viewer_id).read() as conn:
+        return frozenset((await conn.execute(hidden_by(viewer_id))).scalars())
+
+
+async def blocked_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
+    """The people ``viewer_id`` blocked (search's "blocked users excluded for the searcher")."""
+    return await _targets(shards, blocks, viewer_id)
+
+
+async def muted_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
+    return await _targets(shards, mutes, viewer_id)
+
+
+async def _targets(shards: ShardSet, table: Table, viewer_id: int | None) -> frozenset[int]:
+    if viewer_id is None:
+        return frozenset()
+    async with shards.for_id(viewer_id).read() as conn:
+        rows = await conn.execute(select(table.c.target_id).where(table.c.account_id == viewer_id))
+        return frozenset(rows.scalars())
+
+
+async def blocking_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
+    return await _among(shards, blocks, account_id, candidates)
+
+
+async def muting_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
+    return await _among(shards, mutes, account_id, candidates)
+
+
+async def _among(shards: ShardSet, table: Table, account_id: int, candidates) -> set[int]:
+    wanted = list(set(candidates))
+    if not wanted:
+        return set()
+    async with shards.for_id(account_id).read() as conn:
+        rows = await conn.execute(
+            select(table.c.target_id).where(
+                table.c.account_id == account_id, table.c.target_id.in_(wanted)
+            )
+        )
+        return set(rows.scalars())
+
+
+async def blocked_by_among(
+    shards: ShardSet, account_id: int, candidates: Iterable[int]
+) -> set[int]:
+    """Which of ``candidates`` block ``account_id``: one query per shard holding candidates."""
+    found: set[int] = set()
+    for shard, ids in shards.group_by_shard(set(candidates)).items():
+        async with shard.read() as conn:
+            rows = await conn.execute(
+                select(blocks.c.account_id).where(
+                    blocks.c.account_id.in_(ids), blocks.c.target_id == account_id
+                )
+            )
+            found.update(rows.scalars())
+    return found
+
+
+async def blocked_page(shards: ShardSet, account_id: int, *, before: int | None, limit: int):
+    return await _page(shards, blocks, account_id, before, limit)
+
+
+async def muted_page(shards: ShardSet, account_id: int, *, before: int | None, limit: int):
+    return await _page(shards, mutes, account_id, before, limit)
+
+
+async def _page(shards: ShardSet, table: Table, account_id: int, before, limit):
+    from twoorl.graph.service import EdgePage  # the same page shape as followers
+
+    # Paged by the target's id (a snowflake), newest account first: stable, no OFFSET.
+    query = (
+        select(table.c.target_id)
+        .where(table.c.account_id == account_id)
+        .order_by(table.c.target_id.desc())
+    )
+    if before is not None:
+        query = query.where(table.c.target_id < before)
+    async with shards.for_id(account_id).read() as conn:
+        ids = list((await conn.execute(query.limit(limit + 1))).scalars())
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return EdgePage(ids, ids[-1] if more else None)
