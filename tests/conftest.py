@@ -295,7 +295,7 @@ async def people(app) -> AsyncIterator:
 @pytest.fixture
 async def api_users(app, people) -> AsyncIterator:
     """``await api_users("ana")`` gives an API client with a token of its own for a new
-    account (``tests/api/api_support.ApiUser``); ``scopes=`` narrows what the token may do."""
+    account (``tests/api_support.ApiUser``); ``scopes=`` narrows what the token may do."""
     from api_support import DEFAULT_SCOPES, api_user
 
     made = []

@@ -27,6 +27,8 @@ from twoorl.storage.migrate import migrate_shards
 from twoorl.storage.shards import ShardTimeout
 from twoorl.web import (
     accounts,
+    admin,
+    directory,
     feeds,
     language,
     live,
@@ -34,6 +36,9 @@ from twoorl.web import (
     posts,
     profiles,
     reactions,
+    reports,
+    search,
+    stats,
     timelines,
 )
 from twoorl.web.auth import optional_account
@@ -112,12 +117,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # feeds before profiles: /@{username}.rss must not be taken for a username.
     for module in (
         accounts,
+        admin,
         language,
         timelines,
         notifications,
         live,
         reactions,
+        reports,
+        stats,
         feeds,
+        search,
+        directory,
         profiles,
         posts,
     ):

@@ -7,14 +7,28 @@ from importlib.metadata import version
 from twoorl.api import (
     accounts,
     apps,
+    blocks,
     instance,
     notifications,
     oauth,
+    reports,
     search,
     statuses,
     streaming,
     timelines,
 )
 
-ROUTERS = (apps, oauth, instance, accounts, statuses, timelines, notifications, search, streaming)
+ROUTERS = (
+    apps,
+    oauth,
+    instance,
+    accounts,
+    blocks,
+    statuses,
+    timelines,
+    notifications,
+    search,
+    streaming,
+    reports,
+)
 __all__ = ["ROUTERS", "version"]

@@ -16,6 +16,7 @@ from twoorl.api.oauth import token_entity
 from twoorl.api.paging import Cursor, fetch_window, link_header
 from twoorl.api.params import Params
 from twoorl.errors import Conflict, TwoorlError
+from twoorl.graph import blocks as graph_blocks
 from twoorl.graph import service as graph
 from twoorl.i18n import LOCALES, _
 from twoorl.oauth import scopes as scope_names
@@ -154,6 +155,9 @@ async def relationships(
 async def relationships_for(svc, me: Account, account_ids: list[int]) -> list[schemas.Relationship]:
     followed = await graph.followed_among(svc.shards, me.id, account_ids)
     following_me = await graph.followers_among(svc.shards, me.id, account_ids)
+    blocking = await graph_blocks.blocking_among(svc.shards, me.id, account_ids)
+    blocked_by = await graph_blocks.blocked_by_among(svc.shards, me.id, account_ids)
+    muting = await graph_blocks.muting_among(svc.shards, me.id, account_ids)
     return [
         schemas.Relationship(
             id=str(other),
@@ -161,11 +165,12 @@ async def relationships_for(svc, me: Account, account_ids: list[int]) -> list[sc
             showing_reblogs=other in followed,
             notifying=False,
             languages=None,
-            followed_by=other in following_me,
-            blocking=False,
-            blocked_by=False,
-            muting=False,
-            muting_notifications=False,
+            # A block's job is removing their follow of me: not "followed by" any more.
+            followed_by=other in following_me and other not in blocking,
+            blocking=other in blocking,
+            blocked_by=other in blocked_by,
+            muting=other in muting,
+            muting_notifications=other in muting,  # a mute always hides notifications
             requested=False,
             requested_by=False,
             domain_blocking=False,
@@ -228,7 +233,8 @@ async def account_statuses(
         keep,
     )
     link_header(request, response, site_url(request), [p.id for p in window.items], window.has_more)
-    return await entities(request, viewer).statuses(window.items)
+    # A muted person's own posts still show on their profile (their reposts of others too).
+    return await entities(request, viewer).statuses(window.items, keep_author_id=author.id)
 
 
 async def _people_page(request, response, svc, viewer, account_id: str, page_of) -> list:
@@ -280,3 +286,40 @@ async def unfollow(
     other = await account_or_404(svc.shards, account_id)
     await actions.unfollow(svc, me, other)
     return (await relationships_for(svc, me, [other.id]))[0]
+
+
+# Blocks and mutes (the lists are GET /api/v1/blocks and /api/v1/mutes, in api/blocks.py).
+
+
+async def _relate(svc, me: Account, account_id: str, action) -> schemas.Relationship:
+    other = await account_or_404(svc.shards, account_id)
+    await action(svc, me, other)
+    return (await relationships_for(svc, me, [other.id]))[0]
+
+
+@router.post("/{account_id}/block", response_model=schemas.Relationship)
+async def block(
+    svc: ServicesDep, account_id: str, me: Account = user("write:blocks")
+) -> schemas.Relationship:
+    return await _relate(svc, me, account_id, actions.block)
+
+
+@router.post("/{account_id}/unblock", response_model=schemas.Relationship)
+async def unblock(
+    svc: ServicesDep, account_id: str, me: Account = user("write:blocks")
+) -> schemas.Relationship:
+    return await _relate(svc, me, account_id, actions.unblock)
+
+
+@router.post("/{account_id}/mute", response_model=schemas.Relationship)
+async def mute(
+    svc: ServicesDep, account_id: str, me: Account = user("write:mutes")
+) -> schemas.Relationship:
+    return await _relate(svc, me, account_id, actions.mute)
+
+
+@router.post("/{account_id}/unmute", response_model=schemas.Relationship)
+async def unmute(
+    svc: ServicesDep, account_id: str, me: Account = user("write:mutes")
+) -> schemas.Relationship:
+    return await _relate(svc, me, account_id, actions.unmute)

@@ -12,6 +12,7 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.identicon import gravatar_url
 from twoorl.accounts.models import Account, Counts
 from twoorl.api import schemas
+from twoorl.graph.blocks import hidden_ids
 from twoorl.ids import timestamp_ms_of
 from twoorl.notifications.service import Kind, Notification
 from twoorl.posts.models import Post, Reactions
@@ -81,7 +82,7 @@ class Entities:
             indexable=True,
             hide_collections=False,
             noindex=False,
-            suspended=False,
+            suspended=account.suspended,
             limited=False,
             roles=[],
             created_at=account.created_at,
@@ -122,10 +123,24 @@ class Entities:
 
     # Statuses
 
-    async def statuses(self, entries: Iterable[Post], *, source_text: bool = False):
+    async def statuses(
+        self,
+        entries: Iterable[Post],
+        *,
+        source_text: bool = False,
+        hide_muted: bool = True,
+        keep_author_id: int | None = None,
+    ):
         """Statuses for timeline entries, in order. A repost becomes a status of its own whose
-        ``reblog`` is the original; a repost of a deleted post is left out."""
+        ``reblog`` is the original; a repost of a deleted post is left out, and so (with
+        ``hide_muted``) are the posts of people the viewer muted or blocked, reposts by and of
+        them too, except ``keep_author_id``'s."""
         entries = list(entries)
+        hidden = (
+            await hidden_ids(self.shards, self.viewer_id) - {keep_author_id}
+            if hide_muted
+            else frozenset()
+        )
         originals = await get_posts(self.shards, [e.repost_of_id for e in entries if e.is_repost])
         contents = {e.id: e for e in entries if not e.is_repost} | originals
         mentioned = {
@@ -145,6 +160,12 @@ class Entities:
             content = originals.get(entry.repost_of_id or 0) if entry.is_repost else entry
             if content is None or content.author_id not in people:
                 continue
+            if entry.author_id in hidden or content.author_id in hidden:
+                continue  # muted or blocked by the viewer
+            if people[content.author_id].suspended or (
+                entry.is_repost and entry.author_id in people and people[entry.author_id].suspended
+            ):
+                continue  # suspended accounts' posts leave every timeline
             status = self._status(
                 content, people, built, mention_ids, reactions[content.id], source_text
             )
@@ -156,7 +177,8 @@ class Entities:
         return shown
 
     async def status(self, post: Post, *, source_text: bool = False) -> schemas.Status | None:
-        found = await self.statuses([post], source_text=source_text)
+        # One status asked for by id is shown even if its author is muted (as on Mastodon).
+        found = await self.statuses([post], source_text=source_text, hide_muted=False)
         return found[0] if found else None
 
     def status_url(self, author: Account, post_id: int) -> str:
@@ -217,7 +239,7 @@ class Entities:
             edited_at=None,
             favourited=reactions.liked if self.viewer_id else None,
             reblogged=reactions.reposted if self.viewer_id else None,
-            muted=False if self.viewer_id else None,
+            muted=False if self.viewer_id else None,  # conversations: Twoorl has none
             bookmarked=False if self.viewer_id else None,
             pinned=False if self.viewer_id and post.author_id == self.viewer_id else None,
         )
@@ -256,7 +278,8 @@ class Entities:
         people = await accounts.get_many(self.shards, [n.actor_id for n in found])
         built = await self.accounts(people.values())
         posts = await get_posts(self.shards, [n.post_id for n in found if n.post_id])
-        statuses = {int(s.id): s for s in await self.statuses(posts.values())}
+        # Notifications from muted or blocked people are left out in SQL (notifications.service).
+        statuses = {int(s.id): s for s in await self.statuses(posts.values(), hide_muted=False)}
         shown = []
         for item in found:
             if item.actor_id not in built:

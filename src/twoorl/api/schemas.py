@@ -362,3 +362,16 @@ class Empty(Entity):
 class Error(Entity):
     error: str
     error_description: str | None = None
+
+
+class Report(Entity):
+    id: str
+    action_taken: bool
+    action_taken_at: Timestamp | None
+    category: Literal["spam", "violation", "legal", "other"]
+    comment: str
+    forwarded: bool
+    created_at: Timestamp
+    status_ids: list[str] | None
+    rule_ids: list[str] | None
+    target_account: Account

@@ -69,9 +69,11 @@ async def _update(built: Entities, svc: Services, event: dict[str, Any]) -> dict
         entry = await get_post(svc.shards, entry_id) if entry_id else None
     else:
         entry = await get_post(svc.shards, event["post_id"])
-    status = await built.status(entry) if entry else None
-    if status is None:
+    # statuses(), not status(): leaves out the posts of people the viewer muted or blocked.
+    found = await built.statuses([entry]) if entry else []
+    if not found:
         return None
+    status = found[0]
     return {"event": "update", "data": status.model_dump_json()}
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from twoorl.graph.blocks import blocks_on, hidden_by
 from twoorl.ids import logical_shard_of, new_id
 from twoorl.notifications.tables import notifications
 from twoorl.storage.shards import ShardSet
@@ -56,6 +57,8 @@ async def notify(
     """Record a notification on ``conn`` (the recipient's shard). Idempotent; True if new."""
     if recipient_id == actor_id:
         return False  # nobody is told about their own doings
+    if await blocks_on(conn, recipient_id, actor_id):
+        return False  # nobody is told about what people they blocked do
     return await insert_if_absent(
         conn,
         notifications,
@@ -101,7 +104,7 @@ async def page(
     """Newest first; returns the page and the cursor for the next (older) one."""
     query = (
         select(notifications)
-        .where(notifications.c.account_id == account_id)
+        .where(notifications.c.account_id == account_id, _not_hidden(account_id))
         .order_by(notifications.c.id.desc())
         .limit(limit + 1)
     )
@@ -136,7 +139,11 @@ def group(found: list[Notification]) -> list[NotificationGroup]:
 async def unread_count(shards: ShardSet, account_id: int) -> int:
     capped = (
         select(notifications.c.id)
-        .where(notifications.c.account_id == account_id, notifications.c.read.is_(False))
+        .where(
+            notifications.c.account_id == account_id,
+            notifications.c.read.is_(False),
+            _not_hidden(account_id),
+        )
         .limit(UNREAD_CAP)
         .subquery()
     )
@@ -175,7 +182,9 @@ async def filtered_page(
     if not kinds:
         return [], False
     query = select(notifications).where(
-        notifications.c.account_id == account_id, notifications.c.kind.in_([str(k) for k in kinds])
+        notifications.c.account_id == account_id,
+        notifications.c.kind.in_([str(k) for k in kinds]),
+        _not_hidden(account_id),
     )
     if actor_id is not None:
         query = query.where(notifications.c.actor_id == actor_id)
@@ -194,6 +203,12 @@ async def filtered_page(
     if ascending:
         return found[::-1], True
     return found, len(rows) > limit
+
+
+def _not_hidden(account_id: int):
+    """Leaves out notifications from people ``account_id`` muted or blocked: in SQL on their
+    own shard, so pages stay full and the unread count is right; unmuting brings them back."""
+    return notifications.c.actor_id.not_in(hidden_by(account_id))
 
 
 def _from_row(row) -> Notification:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from twoorl.accounts import service as accounts
+from twoorl.graph.blocks import blocks_on
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw_for_post
 from twoorl.posts.service import get_post
@@ -46,6 +47,8 @@ async def link_post(ctx: JobContext, payload: dict[str, Any]) -> None:
     ):
         kind = Kind.REPLY if account_id == post.in_reply_to_account_id else Kind.MENTION
         async with shards.for_id(account_id).write() as conn:
+            if await blocks_on(conn, account_id, post.author_id):
+                continue  # blocked: no mention row (their mentions page), no notification
             await insert_if_absent(conn, mentions, account_id=account_id, post_id=post.id)
             if await notify(
                 conn, recipient_id=account_id, kind=kind, actor_id=post.author_id, post_id=post.id

@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
 from twoorl.errors import Forbidden, InvalidInput, NotFound
+from twoorl.graph.blocks import is_blocking  # blocks: the reply check in create_post
 from twoorl.i18n import _, ngettext
 from twoorl.ids import is_valid, logical_shard_of, lowest_id_at, new_id
 from twoorl.jobs.outbox import enqueue
 from twoorl.posts.models import Post
 from twoorl.posts.tables import post_idempotency_keys, post_tags, posts, replies
 from twoorl.posts.text import hashtags, strip_control_characters, visible_length
+from twoorl.stats import service as stats
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.sql import add_to_counter, insert_if_absent
 
@@ -63,6 +65,9 @@ async def create_post(
     parent = await get_post(shards, in_reply_to_id) if in_reply_to_id is not None else None
     if in_reply_to_id is not None and parent is None:
         raise NotFound(_("The post you are replying to no longer exists."), field="in_reply_to_id")
+    # Blocks: nobody replies to a person who blocked them (their list is on their shard).
+    if parent is not None and await is_blocking(shards, parent.author_id, author.id):
+        raise Forbidden(_("This person has blocked you, so you cannot reply to them."))
     shard = shards.for_id(author.id)
     for _attempt in range(3):
         post = Post(
@@ -81,6 +86,8 @@ async def create_post(
                         text=post.text,
                         in_reply_to_id=post.in_reply_to_id,
                         in_reply_to_account_id=post.in_reply_to_account_id,
+                        # A spammer's new posts leave the shared timelines like their old ones.
+                        hidden=author.spam or author.suspended,
                     )
                 )
                 tags = hashtags(text)
@@ -89,6 +96,7 @@ async def create_post(
                         insert(post_tags), [{"tag": tag, "post_id": post.id} for tag in tags]
                     )
                 await add_to_counter(conn, account_counters, "account_id", author.id, "posts", 1)
+                await stats.count_post(conn, post.id, author.id, 1)  # stats, same transaction
                 await enqueue(conn, "posts.link", {"post_id": post.id}, owner_id=author.id)
                 if key_hash and not await _claim_key(conn, author.id, key_hash, post.id):
                     raise _SameRequestRacedUs  # rolls this post back
@@ -184,6 +192,7 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
                 )
             )
             await add_to_counter(conn, account_counters, "account_id", post.author_id, "posts", -1)
+            await stats.count_post(conn, post.id, post.author_id, -1)  # stats, same transaction
             await enqueue(
                 conn,
                 "posts.unlink",

@@ -1,7 +1,8 @@
 """Post tables, all on the author's home shard except where noted."""
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text
 
+from twoorl.accounts.tables import account_counters
 from twoorl.storage.metadata import metadata
 
 posts = Table(
@@ -16,6 +17,9 @@ posts = Table(
     # A repost is a row of its own (so fan-in finds it like any post), with empty text.
     Column("repost_of_id", BigInteger, nullable=True),
     Column("repost_of_account_id", BigInteger, nullable=True),
+    # The author is marked as a spammer or suspended (migration 0007): the post stays on their
+    # profile but leaves the shared timelines. Kept by a job when the flag changes.
+    Column("hidden", Boolean, nullable=False, server_default="0"),
 )
 # One repost per person per post; NULLs (ordinary posts) never collide.
 Index("uq_posts_author_id_repost_of_id", posts.c.author_id, posts.c.repost_of_id, unique=True)
@@ -66,3 +70,13 @@ post_idempotency_keys = Table(
     Column("key_hash", String(64), primary_key=True),
     Column("post_id", BigInteger, nullable=False),
 )
+
+# Trending tags of the last 24 hours read an id range of ``post_tags``, tags included, from
+# this index alone (migration 0005).
+Index("ix_post_tags_post_id", post_tags.c.post_id, post_tags.c.tag)
+# The directory's most-followed order, (followers, account_id) descending on every shard
+# (migration 0005; declared here, beside the other search indexes, so accounts/ stays as is).
+Index("ix_account_counters_followers", account_counters.c.followers, account_counters.c.account_id)
+# PostgreSQL's full-text index is an expression index, ``twoorl_search_document(text)``, and
+# SQLite's an FTS5 table kept by triggers: neither is a column, so neither is declared here
+# (see migration 0005 and twoorl/search/service.py).

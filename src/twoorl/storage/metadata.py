@@ -22,9 +22,11 @@ def load_all_tables() -> MetaData:
     from twoorl.accounts import tables as _accounts  # noqa: F401
     from twoorl.graph import tables as _graph  # noqa: F401
     from twoorl.jobs import tables as _jobs  # noqa: F401
+    from twoorl.moderation import tables as _moderation  # noqa: F401
     from twoorl.notifications import tables as _notifications  # noqa: F401
     from twoorl.oauth import tables as _oauth  # noqa: F401
     from twoorl.posts import tables as _posts  # noqa: F401
     from twoorl.reactions import tables as _reactions  # noqa: F401
+    from twoorl.stats import tables as _stats  # noqa: F401
 
     return metadata

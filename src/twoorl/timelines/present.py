@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from twoorl.accounts import service as accounts
+from twoorl.graph.blocks import hidden_ids
 from twoorl.posts.models import Post, PostView
 from twoorl.posts.service import get_posts
 from twoorl.reactions.service import reactions_for
@@ -14,9 +15,17 @@ from twoorl.storage.shards import ShardSet
 
 
 async def present(
-    shards: ShardSet, entries: Iterable[Post], viewer_id: int | None = None
+    shards: ShardSet,
+    entries: Iterable[Post],
+    viewer_id: int | None = None,
+    *,
+    keep_author_id: int | None = None,
 ) -> list[PostView]:
+    """``viewer_id``'s muted and blocked people's posts, and reposts by or of them, are left
+    out (except ``keep_author_id``'s: their own profile, a thread's focus). Pages may come out
+    shorter; their cursors come from the unfiltered page."""
     entries = list(entries)
+    hidden = await hidden_ids(shards, viewer_id) - {keep_author_id}
     originals = await get_posts(shards, [e.repost_of_id for e in entries if e.repost_of_id])
     shown: list[tuple[Post, Post]] = []  # (entry, the post whose words it shows)
     seen: set[int] = set()
@@ -24,6 +33,8 @@ async def present(
         content = originals.get(entry.repost_of_id) if entry.is_repost else entry
         if content is None or content.id in seen:
             continue  # a repost of a deleted post, or shown already higher on the page
+        if entry.author_id in hidden or content.author_id in hidden:
+            continue  # muted or blocked by the viewer: their posts, reposts by and of them
         seen.add(content.id)
         shown.append((entry, content))
     people = await accounts.get_many(
@@ -43,5 +54,9 @@ async def present(
             reactions=reactions[content.id],
         )
         for entry, content in shown
-        if content.author_id in people and (not entry.is_repost or entry.author_id in people)
+        if content.author_id in people
+        and (not entry.is_repost or entry.author_id in people)
+        # Suspended accounts' posts leave every timeline, reposts of them included.
+        and not people[content.author_id].suspended
+        and not (entry.is_repost and people[entry.author_id].suspended)
     ]

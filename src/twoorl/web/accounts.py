@@ -11,6 +11,7 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts import sessions
 from twoorl.accounts.service import SUPPORTED_LOCALE_CODES
 from twoorl.errors import TwoorlError
+from twoorl.graph import blocks as graph_blocks
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.oauth import service as oauth
@@ -144,9 +145,20 @@ async def _settings_page(
             "sessions": await sessions.list_sessions(svc.shards, account.id),
             "this_session": getattr(request.state, "session_hash", None),
             "authorized_apps": await oauth.authorized_apps(svc.shards, account.id),
+            "blocked_people": await _listed(svc, graph_blocks.blocked_page, account.id),
+            "muted_people": await _listed(svc, graph_blocks.muted_page, account.id),
         },
         status_code=status_code,
     )
+
+
+SETTINGS_LIST_SIZE = 200  # blocked / muted people shown in settings (the API pages them all)
+
+
+async def _listed(svc: Services, page_of, account_id: int) -> list:
+    page = await page_of(svc.shards, account_id, before=None, limit=SETTINGS_LIST_SIZE)
+    people = await accounts.get_many(svc.shards, page.account_ids)
+    return [people[i] for i in page.account_ids if i in people]
 
 
 @router.get("/settings")

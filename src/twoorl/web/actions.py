@@ -4,8 +4,12 @@ woken (instead of waiting for its next poll)."""
 
 from __future__ import annotations
 
+from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
+from twoorl.errors import Forbidden, NotFound
 from twoorl.graph import service as graph
+from twoorl.i18n import _
+from twoorl.moderation import service as moderation
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
 from twoorl.reactions import service as reactions
@@ -21,6 +25,8 @@ async def create_post(
     in_reply_to_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> Post:
+    if author.suspended:  # sessions and tokens end at suspension; this closes the race
+        raise Forbidden(_("This account is suspended. It cannot sign in or post."))
     post = await posts.create_post(
         svc.shards,
         author,
@@ -41,6 +47,19 @@ async def delete_post(svc: Services, actor: Account, post_id: int) -> Post:
     await svc.broker.publish(
         "deletes", {"type": "delete", "post_id": post.id, "author_id": post.author_id}
     )
+    return post
+
+
+async def remove_post(svc: Services, moderator: Account, post_id: int, reason: str) -> Post:
+    """A moderator deletes someone's post: the same delete as the author's own (timelines,
+    caches, live streams follow), then the audit entry."""
+    post = await posts.get_post(svc.shards, post_id)
+    author = await accounts.get_by_id(svc.shards, post.author_id) if post else None
+    if post is None or author is None:
+        raise NotFound(_("That post does not exist, or it was deleted."))
+    moderation.check_outranks(moderator, author)
+    await delete_post(svc, author, post.id)
+    await moderation.record_post_removal(svc.shards, moderator, author, post.id, reason)
     return post
 
 
@@ -70,3 +89,32 @@ async def react(svc: Services, actor: Account, action: str, post_id: int) -> Pos
     post = await REACTIONS[action](svc.shards, actor, post_id)
     svc.worker.wake()
     return post
+
+
+async def block(svc: Services, blocker: Account, target: Account) -> None:
+    """Block: the follows both ways go (the blocker's now, the target's by a job)."""
+    await graph.block(svc.shards, blocker, target)
+    await fanout.unfollowed(svc.timelines, blocker.id, target.id)
+    svc.worker.wake()
+    await _hidden_changed(svc, blocker)
+
+
+async def unblock(svc: Services, blocker: Account, target: Account) -> None:
+    await graph.unblock(svc.shards, blocker, target)
+    await _hidden_changed(svc, blocker)
+
+
+async def mute(svc: Services, muter: Account, target: Account) -> None:
+    """Mute: hidden at read time (timelines, notifications), so nothing else changes."""
+    await graph.mute(svc.shards, muter, target)
+    await _hidden_changed(svc, muter)
+
+
+async def unmute(svc: Services, muter: Account, target: Account) -> None:
+    await graph.unmute(svc.shards, muter, target)
+    await _hidden_changed(svc, muter)
+
+
+async def _hidden_changed(svc: Services, account: Account) -> None:
+    # Open home streams of this person reload whose posts they announce.
+    await svc.broker.publish(f"follows:{account.id}", {"type": "follows"})

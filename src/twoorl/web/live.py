@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sse_starlette.sse import EventSourceResponse
 
+from twoorl.graph.blocks import hidden_ids
 from twoorl.graph.service import followee_ids
 from twoorl.notifications.service import unread_count
 from twoorl.web.auth import CurrentAccount
@@ -42,18 +43,25 @@ async def public_stream(svc: ServicesDep) -> EventSourceResponse:
     return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS)
 
 
+async def _home_authors(svc: Services, account_id: int) -> set[int]:
+    """Whose posts the home stream announces: the reader and their followees, less the people
+    they muted or blocked (a mute or block publishes ``follows:`` so an open stream reloads)."""
+    authors = {account_id, *await followee_ids(svc.shards, account_id)}
+    return authors - await hidden_ids(svc.shards, account_id)
+
+
 @router.get("/stream/home")
 async def home_stream(svc: ServicesDep, account: CurrentAccount) -> EventSourceResponse:
     async def events() -> AsyncIterator[dict[str, str]]:
         async with svc.broker.subscribe("posts", f"follows:{account.id}") as queue:
-            authors = {account.id, *await followee_ids(svc.shards, account.id)}
+            authors = await _home_authors(svc, account.id)
             loaded_at = time.monotonic()
             yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
                 stale = time.monotonic() - loaded_at > FOLLOWEES_REFRESH_SECONDS
                 if event["type"] == "follows" or stale:
-                    authors = {account.id, *await followee_ids(svc.shards, account.id)}
+                    authors = await _home_authors(svc, account.id)
                     loaded_at = time.monotonic()
                 if event["type"] == "post" and event["author_id"] in authors:
                     yield _post_event(event)

@@ -88,7 +88,12 @@ async def permalink_page(
     reply_text: str | None = None,
 ) -> Response:
     ancestors, replies = await posts.thread(svc.shards, post, viewer.id if viewer else None)
-    shown = await present(svc.shards, [*ancestors, post, *replies], viewer.id if viewer else None)
+    shown = await present(
+        svc.shards,
+        [*ancestors, post, *replies],
+        viewer.id if viewer else None,
+        keep_author_id=post.author_id,  # blocks/mutes: the post asked for is always shown
+    )
     by_id = {view.id: view for view in shown}
     focus = by_id.get(post.id)
     if focus is None:

@@ -11,12 +11,13 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.identicon import identicon_svg
 from twoorl.accounts.models import Account
 from twoorl.errors import NotFound
+from twoorl.graph import blocks as graph_blocks
 from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID, parse_id
 from twoorl.timelines import service as timelines
 from twoorl.timelines.present import present
-from twoorl.timelines.service import PageRequest
+from twoorl.timelines.service import Page, PageRequest
 from twoorl.web import actions
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.feed_links import account_feeds
@@ -40,12 +41,16 @@ async def _account_or_404(svc: Services, username: str) -> Account:
 
 
 async def _profile_context(svc: Services, account: Account, viewer: Account | None) -> dict:
+    other = viewer is not None and viewer.id != account.id
     return {
         "account": account,
         "counts": await accounts.counts_for(svc.shards, account.id),
-        "viewer_follows": bool(viewer)
-        and viewer.id != account.id
-        and await graph.is_following(svc.shards, viewer.id, account.id),
+        "viewer_follows": other and await graph.is_following(svc.shards, viewer.id, account.id),
+        # Blocks and mutes: the viewer's own lists, on their shard.
+        "viewer_blocks": other
+        and account.id in await graph_blocks.blocking_among(svc.shards, viewer.id, [account.id]),
+        "viewer_mutes": other
+        and account.id in await graph_blocks.muting_among(svc.shards, viewer.id, [account.id]),
     }
 
 
@@ -66,6 +71,8 @@ async def profile(
 ) -> Response:
     account = await _account_or_404(svc, username)
     page = await timelines.by_author(svc.shards, account.id, PageRequest(max_id=max_id))
+    if account.suspended:
+        page = Page([], page.request)  # a suspended account's posts are not shown
     return render(
         request,
         "profile.html",
@@ -73,7 +80,10 @@ async def profile(
             **await _profile_context(svc, account, viewer),
             "title": f"{account.name} (@{account.username})",
             "feeds": account_feeds(account.username, account.name),
-            "posts": await present(svc.shards, page.posts, viewer.id if viewer else None),
+            # Their own posts show even to a viewer who muted them (reposts of muted people not).
+            "posts": await present(
+                svc.shards, page.posts, viewer.id if viewer else None, keep_author_id=account.id
+            ),
             "next_max_id": page.next_max_id,
         },
     )
@@ -103,6 +113,62 @@ async def unfollow(
     account = await _account_or_404(svc, username)
     await actions.unfollow(svc, viewer, account)
     return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
+
+
+# Blocks and mutes: the same POST forms as follow / unfollow (from profiles and settings).
+
+
+async def _relate(svc: Services, viewer: Account, username: str, next: str, act) -> Response:
+    account = await _account_or_404(svc, username)
+    await act(svc, viewer, account)
+    return RedirectResponse(safe_next(next, f"/@{account.username}"), status_code=303)
+
+
+NextField = Annotated[str, Form(max_length=2000)]
+
+
+@router.post("/@{username}/block")
+async def block(
+    svc: ServicesDep,
+    viewer: CurrentAccount,
+    _csrf: CsrfChecked,
+    username: str,
+    next: NextField = "",
+) -> Response:
+    return await _relate(svc, viewer, username, next, actions.block)
+
+
+@router.post("/@{username}/unblock")
+async def unblock(
+    svc: ServicesDep,
+    viewer: CurrentAccount,
+    _csrf: CsrfChecked,
+    username: str,
+    next: NextField = "",
+) -> Response:
+    return await _relate(svc, viewer, username, next, actions.unblock)
+
+
+@router.post("/@{username}/mute")
+async def mute(
+    svc: ServicesDep,
+    viewer: CurrentAccount,
+    _csrf: CsrfChecked,
+    username: str,
+    next: NextField = "",
+) -> Response:
+    return await _relate(svc, viewer, username, next, actions.mute)
+
+
+@router.post("/@{username}/unmute")
+async def unmute(
+    svc: ServicesDep,
+    viewer: CurrentAccount,
+    _csrf: CsrfChecked,
+    username: str,
+    next: NextField = "",
+) -> Response:
+    return await _relate(svc, viewer, username, next, actions.unmute)
 
 
 async def _people_page(
