@@ -127,48 +127,27 @@ async def _relate(svc: Services, viewer: Account, username: str, next: str, act)
 NextField = Annotated[str, Form(max_length=2000)]
 
 
-@router.post("/@{username}/block")
-async def block(
+RELATIONS = {
+    "block": actions.block,
+    "unblock": actions.unblock,
+    "mute": actions.mute,
+    "unmute": actions.unmute,
+}
+
+
+@router.post("/@{username}/{relation}")
+async def relate(
     svc: ServicesDep,
     viewer: CurrentAccount,
     _csrf: CsrfChecked,
     username: str,
+    relation: str,
     next: NextField = "",
 ) -> Response:
-    return await _relate(svc, viewer, username, next, actions.block)
-
-
-@router.post("/@{username}/unblock")
-async def unblock(
-    svc: ServicesDep,
-    viewer: CurrentAccount,
-    _csrf: CsrfChecked,
-    username: str,
-    next: NextField = "",
-) -> Response:
-    return await _relate(svc, viewer, username, next, actions.unblock)
-
-
-@router.post("/@{username}/mute")
-async def mute(
-    svc: ServicesDep,
-    viewer: CurrentAccount,
-    _csrf: CsrfChecked,
-    username: str,
-    next: NextField = "",
-) -> Response:
-    return await _relate(svc, viewer, username, next, actions.mute)
-
-
-@router.post("/@{username}/unmute")
-async def unmute(
-    svc: ServicesDep,
-    viewer: CurrentAccount,
-    _csrf: CsrfChecked,
-    username: str,
-    next: NextField = "",
-) -> Response:
-    return await _relate(svc, viewer, username, next, actions.unmute)
+    """Block, unblock, mute or unmute from a profile's buttons."""
+    if relation not in RELATIONS:
+        raise NotFound(_("This page does not exist."))
+    return await _relate(svc, viewer, username, next, RELATIONS[relation])
 
 
 async def _people_page(
