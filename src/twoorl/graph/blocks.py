@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from twoorl.graph.edges import ids_among
 from twoorl.graph.tables import blocks, mutes
 from twoorl.storage.shards import ShardSet
 
@@ -78,32 +79,25 @@ async def muting_among(shards: ShardSet, account_id: int, candidates: Iterable[i
 
 
 async def _among(shards: ShardSet, table: Table, account_id: int, candidates) -> set[int]:
-    wanted = list(set(candidates))
-    if not wanted:
-        return set()
-    async with shards.for_id(account_id).read() as conn:
-        rows = await conn.execute(
-            select(table.c.target_id).where(
-                table.c.account_id == account_id, table.c.target_id.in_(wanted)
-            )
-        )
-        return set(rows.scalars())
+    return await ids_among(shards, table.c.account_id, table.c.target_id, account_id, candidates)
 
 
 async def blocked_by_among(
     shards: ShardSet, account_id: int, candidates: Iterable[int]
 ) -> set[int]:
     """Which of ``candidates`` block ``account_id``: one query per shard holding candidates."""
-    found: set[int] = set()
-    for shard, ids in shards.group_by_shard(set(candidates)).items():
-        async with shard.read() as conn:
-            rows = await conn.execute(
-                select(blocks.c.account_id).where(
-                    blocks.c.account_id.in_(ids), blocks.c.target_id == account_id
-                )
+    by_shard = shards.group_by_shard(set(candidates))
+
+    async def blockers(shard, conn) -> list[int]:
+        rows = await conn.execute(
+            select(blocks.c.account_id).where(
+                blocks.c.account_id.in_(by_shard[shard]), blocks.c.target_id == account_id
             )
-            found.update(rows.scalars())
-    return found
+        )
+        return list(rows.scalars())
+
+    # Every shard holding candidates at once, as timelines read.
+    return {i for found in await shards.gather(blockers, by_shard) for i in found}
 
 
 async def blocked_page(shards: ShardSet, account_id: int, *, before: int | None, limit: int):

@@ -12,6 +12,7 @@ from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
 from twoorl.errors import Forbidden, InvalidInput
 from twoorl.graph.blocks import blocks_on, is_blocking
+from twoorl.graph.edges import ids_among
 from twoorl.graph.tables import blocks, followers, following, mutes
 from twoorl.i18n import _
 from twoorl.jobs.outbox import enqueue
@@ -192,31 +193,17 @@ _PG_FOLLOWEES = text("SELECT array_agg(followee_id) FROM following WHERE followe
 
 async def followed_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
     """Which of ``candidates`` ``account_id`` follows: one indexed query on their shard."""
-    wanted = list(set(candidates))
-    if not wanted:
-        return set()
-    async with shards.for_id(account_id).read() as conn:
-        rows = await conn.execute(
-            select(following.c.followee_id).where(
-                following.c.follower_id == account_id, following.c.followee_id.in_(wanted)
-            )
-        )
-        return set(rows.scalars())
+    return await ids_among(
+        shards, following.c.follower_id, following.c.followee_id, account_id, candidates
+    )
 
 
 async def followers_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
     """Which of ``candidates`` follow ``account_id``, from the in-edges on its shard (kept by a
     job, so a follow made a moment ago may not show yet)."""
-    wanted = list(set(candidates))
-    if not wanted:
-        return set()
-    async with shards.for_id(account_id).read() as conn:
-        rows = await conn.execute(
-            select(followers.c.follower_id).where(
-                followers.c.followee_id == account_id, followers.c.follower_id.in_(wanted)
-            )
-        )
-        return set(rows.scalars())
+    return await ids_among(
+        shards, followers.c.followee_id, followers.c.follower_id, account_id, candidates
+    )
 
 
 async def follower_ids(shards: ShardSet, account_id: int) -> list[int]:
