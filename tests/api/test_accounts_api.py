@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from api_support import anonymous, register_app
 
+from api_support import anonymous, register_app
 from twoorl.accounts import service as accounts_service
 
 # https://docs.joinmastodon.org/entities/Account/ (attributes up to 4.2, optional ones aside).

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from api_support import anonymous
 
+from api_support import anonymous
 from conftest import close_app, forget_redis_prefix
 from twoorl.app import create_app
 from twoorl.posts.service import get_post

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from api_support import anonymous, register_app
 
 # Mastodon's Application entity as ``POST /api/v1/apps`` answers it (with credentials).

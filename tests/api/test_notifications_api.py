@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from api_support import ApiUser, anonymous, api_user
 
 NOTIFICATION_FIELDS = {"id", "type", "created_at", "account", "status"}

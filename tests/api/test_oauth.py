@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from api_support import ApiUser, anonymous, password_token, register_app
 from sqlalchemy import select
 
+from api_support import ApiUser, anonymous, password_token, register_app
 from twoorl.oauth.tables import oauth_apps, oauth_codes, oauth_tokens
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"

@@ -4,9 +4,9 @@ with the entity its 200 answer holds, and none of the HTML pages."""
 from __future__ import annotations
 
 import pytest
-from api_support import STATUS_FIELDS, VIEWER_FIELDS, anonymous
 from fastapi.routing import APIRoute
 
+from api_support import STATUS_FIELDS, VIEWER_FIELDS, anonymous
 from twoorl import api
 
 # The document does not depend on the database.

@@ -4,8 +4,8 @@ resolved, and queries that must not break anything."""
 from __future__ import annotations
 
 import pytest
-from api_support import ApiUser, anonymous
 
+from api_support import ApiUser, anonymous
 from twoorl.accounts import service as accounts
 from twoorl.storage.shards import ShardSet
 
@@ -88,13 +88,14 @@ async def test_statuses_containing_the_words_from_every_shard(api_users, shards)
         await writer.status(f"number {i}: nothing to see")
     original = expected[0]
     await writers[1].post(f"/api/v1/statuses/{original}/reblog")
-    found = await search(writers[0], q="needle IN", type="statuses")
+    # limit=40: covering every shard can take more writers than the default page of 20.
+    found = await search(writers[0], q="needle IN", type="statuses", limit="40")
     # Newest first, each post once (a reblog is not a second match).
     assert [s["id"] for s in found["statuses"]] == expected[::-1]
     assert found["accounts"] == [] and found["hashtags"] == []
     page = await search(writers[0], q="needle", type="statuses", limit="2")
     assert [s["id"] for s in page["statuses"]] == expected[::-1][:2]
-    older = await search(writers[0], q="needle", type="statuses", max_id=expected[-2])
+    older = await search(writers[0], q="needle", type="statuses", max_id=expected[-2], limit="40")
     assert [s["id"] for s in older["statuses"]] == expected[::-1][2:]
     offset = await search(writers[0], q="needle", type="statuses", limit="2", offset="2")
     assert [s["id"] for s in offset["statuses"]] == expected[::-1][2:4]

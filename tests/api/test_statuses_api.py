@@ -8,9 +8,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from api_support import MASTODON_TIME, STATUS_FIELDS, VIEWER_FIELDS, anonymous
 from sqlalchemy import func, select
 
+from api_support import MASTODON_TIME, STATUS_FIELDS, VIEWER_FIELDS, anonymous
 from twoorl.posts.tables import posts
 from twoorl.storage.shards import ShardSet
 

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import uvicorn
+
 from api_support import anonymous
 
 EVENT_TIMEOUT = 5.0

@@ -12,10 +12,10 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from api_support import ApiUser, MakeUser, anonymous
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api_support import ApiUser, MakeUser, anonymous
 from conftest import forget_redis_prefix
 from twoorl.accounts import service as accounts
 from twoorl.api.paging import MAX_WINDOW_PROBES, Cursor, PageFetcher, fetch_window

@@ -137,6 +137,7 @@ def test_favourite_reblog_and_their_notifications(ana: Mastodon, bob: Mastodon) 
 
 
 def test_public_and_tag_timelines_page_with_fetch_next(ana: Mastodon, bob: Mastodon) -> None:
+    bob.account_follow(ana.me())  # for the home timeline (already done if run after the above)
     made = [ana.status_post(f"Paging post {n} #paging").id for n in range(7)]
     for timeline in (
         lambda: bob.timeline_hashtag("paging", limit=3),

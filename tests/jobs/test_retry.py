@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from twoorl.ids import new_owner_id
 from twoorl.jobs import admin
+from twoorl.jobs import worker as worker_module
 from twoorl.jobs.outbox import enqueue
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.jobs.tables import jobs
@@ -270,10 +271,33 @@ async def test_a_failed_attempt_waits_out_the_default_backoff(job_shards: ShardS
     assert (sum(c.pending for c in counts), sum(c.failed for c in counts)) == (1, 0)
 
 
-async def test_a_crashed_worker_s_job_runs_again_after_its_lease(job_shards: ShardSet) -> None:
+class WorkerClock:
+    """The workers' clock, moved forward by hand: leases run out when a test says so, not
+    after a real sleep that a loaded machine can overshoot."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.ahead
+
+    def move_past(self, moment: datetime) -> None:
+        self.ahead = max(self.ahead, moment - utcnow() + timedelta(seconds=1))
+
+
+@pytest.fixture
+def worker_clock(monkeypatch: pytest.MonkeyPatch) -> WorkerClock:
+    clock = WorkerClock()
+    monkeypatch.setattr(worker_module, "utcnow", clock)
+    return clock
+
+
+async def test_a_crashed_worker_s_job_runs_again_after_its_lease(
+    job_shards: ShardSet, worker_clock: WorkerClock
+) -> None:
     """A worker that dies mid-job (here: its task is cancelled) leaves the job leased; nobody
     takes it until the lease runs out, then another worker runs it to completion."""
-    lease = timedelta(seconds=1)
+    lease = timedelta(minutes=5)
     token, job_id = await queue(job_shards, "test.retry.hangs_once")
     hang_release[token] = asyncio.Event()
     doomed = Worker(job_shards, lease=lease, retry_delay=lambda n: NO_DELAY)
@@ -293,11 +317,11 @@ async def test_a_crashed_worker_s_job_runs_again_after_its_lease(job_shards: Sha
     assert row is not None
     assert row.attempts == 1
     assert row.locked_until is not None
-    assert row.locked_until > utcnow()
+    assert row.locked_until > utcnow() + lease - timedelta(minutes=1)
     assert await survivor.run_due_once() == 0
     assert calls[token] == 1
 
-    await asyncio.sleep((row.locked_until - utcnow()).total_seconds() + 0.05)
+    worker_clock.move_past(row.locked_until)
     assert await survivor.run_due_once() == 1
     assert calls[token] == 2
     assert await job_row(job_shards, job_id) is None
@@ -318,9 +342,9 @@ async def crash_while_running(worker: Worker, token: str, calls_before: int) -> 
 
 
 async def test_a_job_that_keeps_killing_its_worker_is_parked_after_max_attempts(
-    job_shards: ShardSet,
+    job_shards: ShardSet, worker_clock: WorkerClock
 ) -> None:
-    lease = timedelta(milliseconds=300)
+    lease = timedelta(minutes=5)
     token, job_id = await queue(job_shards, "test.retry.always_hangs")
     worker = Worker(job_shards, lease=lease, max_attempts=2, retry_delay=lambda n: NO_DELAY)
 
@@ -330,7 +354,7 @@ async def test_a_job_that_keeps_killing_its_worker_is_parked_after_max_attempts(
         row = await job_row(job_shards, job_id)
         assert row is not None
         assert row.attempts == attempt
-        await asyncio.sleep((row.locked_until - utcnow()).total_seconds() + 0.05)
+        worker_clock.move_past(row.locked_until)
 
     # Two attempts spent (both died): the job must not be handed to a third worker.
     await crash_while_running(worker, token, 2)

@@ -130,9 +130,13 @@ async def _user_events(
     channels = [f"notifications:{me.id}"]
     if with_updates:
         channels += ["posts", "deletes", f"follows:{me.id}"]
+    cursor = _NotificationCursor(svc, built, me.id)
+    await cursor.start()
     async with svc.broker.subscribe(*channels) as queue:
-        cursor = _NotificationCursor(svc, built, me.id)
-        await cursor.start()
+        # A notification stored after the cursor was set but announced before we listened
+        # would otherwise wait for the next one: look once now that we listen.
+        for item in await cursor.fresh():
+            yield item
         authors = {me.id, *await followee_ids(svc.shards, me.id)} if with_updates else set()
         loaded_at = time.monotonic()
         while True:

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from twoorl.accounts.models import Account
 from twoorl.errors import InvalidInput, NotFound
 from twoorl.i18n import _
-from twoorl.ids import new_owner_id
+from twoorl.ids import new_directory_id
 from twoorl.moderation.roles import Role
 from twoorl.moderation.service import clean_reason, record, require_role
 from twoorl.moderation.tables import reports
@@ -83,7 +83,7 @@ async def file_report(
         if post is None or post.author_id != target.id:
             raise NotFound(_("That post does not exist, or it was deleted."))
     row = {
-        "id": new_owner_id(),
+        "id": new_directory_id(),
         "reporter_id": reporter.id,
         "target_account_id": target.id,
         "target_post_id": post_id,

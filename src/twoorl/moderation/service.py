@@ -18,7 +18,7 @@ from twoorl.accounts.models import Account
 from twoorl.accounts.tables import accounts
 from twoorl.errors import Forbidden
 from twoorl.i18n import _
-from twoorl.ids import new_id, new_owner_id
+from twoorl.ids import new_directory_id, new_id
 from twoorl.jobs.outbox import enqueue
 from twoorl.moderation.roles import Role, role_of
 from twoorl.moderation.tables import audit_log
@@ -58,7 +58,7 @@ async def record(
     """Write an audit entry on ``conn`` (the directory), inside the action's transaction."""
     await conn.execute(
         insert(audit_log).values(
-            id=new_owner_id(),
+            id=new_directory_id(),
             actor_id=actor_id,
             action=action,
             target_account_id=target_account_id,
