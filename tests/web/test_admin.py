@@ -119,15 +119,19 @@ async def test_a_moderator_runs_the_community_from_the_browser(app, people, shar
 
     log = (await mod.get("/admin/log")).text
     for expected in (
-        "mark_spam",
+        "Marked as spam",
         "watches",
-        "delete_post",
+        "Post deleted",
         "abuse",
-        "suspend",
+        "Suspended",
         "repeated abuse",
         "@mod",
     ):
         assert expected in log, expected
+    # Labels, not codes, in the reader's language.
+    assert "mark_spam" not in log
+    french = (await mod.get("/admin/log", headers={"Accept-Language": "fr"})).text
+    assert "Marqué comme spam" in french and "Marked as spam" not in french
 
 
 @ONE_BACKEND

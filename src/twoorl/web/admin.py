@@ -136,7 +136,13 @@ async def audit_log(
     return render(
         request,
         "admin/log.html",
-        {"title": _("Moderation log"), "entries": entries, "people": people, "older": older},
+        {
+            "title": _("Moderation log"),
+            "entries": entries,
+            "people": people,
+            "older": older,
+            "action_names": action_names(),
+        },
     )
 
 
@@ -166,6 +172,21 @@ async def report_queue(request: Request, svc: ServicesDep, me: Moderator) -> Res
             "decisions": decision_names(),
         },
     )
+
+
+def action_names() -> dict[str, str]:
+    """What the audit log's action codes mean, in the reader's language."""
+    return {
+        "grant_user": _("Role set to user"),
+        "grant_moderator": _("Role set to moderator"),
+        "grant_admin": _("Role set to admin"),
+        "mark_spam": _("Marked as spam"),
+        "unmark_spam": _("Spam mark removed"),
+        "suspend": _("Suspended"),
+        "unsuspend": _("Unsuspended"),
+        "delete_post": _("Post deleted"),
+        "resolve_report": _("Report resolved"),
+    }
 
 
 def decision_names() -> dict[str, str]:
