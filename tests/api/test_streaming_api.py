@@ -20,6 +20,8 @@ import pytest
 import uvicorn
 
 from api_support import anonymous
+from twoorl.accounts import service as accounts
+from twoorl.moderation import service as moderation
 
 EVENT_TIMEOUT = 5.0
 # Streams are served from one process, so one database shape tells enough.
@@ -219,6 +221,28 @@ async def test_public_and_hashtag_streams(app, live_url, api_users) -> None:
         await bob.delete(f"/api/v1/statuses/{tagged['id']}")
         assert await public.next() == ("delete", tagged["id"])
         assert await tea.next() == ("delete", tagged["id"])
+        await public.nothing_more()
+
+
+async def test_spammers_posts_stay_out_of_public_streams(app, live_url, api_users, shards) -> None:
+    ana, bob, spammer = await api_users("ana"), await api_users("bob"), await api_users("spammer")
+    await ana.post(f"/api/v1/accounts/{spammer.id}/follow")
+    flagged = await accounts.get_by_username(shards, "spammer")
+    await moderation.mark_spam(shards, None, flagged, True, "watches")
+    async with (
+        opened(live_url, "/api/v1/streaming/public") as public,
+        opened(live_url, "/api/v1/streaming/hashtag", tag="deals") as tag,
+        opened(live_url, "/api/v1/streaming/user", ana.token) as home,
+    ):
+        await wait_for_subscribers(app, "posts", count=3)
+        spam = await spammer.status("cheap watches #deals")
+        clean = await bob.status("real #deals")
+        for stream in (public, tag):
+            event, data = await stream.next()
+            assert event == "update" and json.loads(data)["id"] == clean["id"]
+        # Her home keeps the people she follows, spammers too (as the home timeline does).
+        event, data = await home.next()
+        assert event == "update" and json.loads(data)["id"] == spam["id"]
         await public.nothing_more()
 
 

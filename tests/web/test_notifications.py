@@ -14,6 +14,8 @@ from sqlalchemy import select
 from web_support import account_id, send
 
 from conftest import post_ids
+from twoorl.accounts import service as accounts
+from twoorl.moderation import service as moderation
 from twoorl.notifications.tables import notifications
 from twoorl.posts.tables import posts
 from twoorl.storage.shards import ShardSet
@@ -569,6 +571,30 @@ async def test_the_public_stream_announces_new_posts(app, people, shards):
         reply = await say_id(shards, alice, "live reply", reply_to=post)
         assert await stream.event() == ("post", {"post_id": str(reply)})
         assert await stream.nothing_more()
+
+
+async def test_the_public_stream_leaves_out_spammers_and_the_viewer_s_muted(app, people, shards):
+    alice, bob, spammer = await people("alice"), await people("bob"), await people("spammer")
+    flagged = await accounts.get_by_username(shards, "spammer")
+    await moderation.mark_spam(shards, None, flagged, True, "watches")
+    await ok(alice, "/@bob/mute")
+    async with (
+        EventStream(app, "/stream/public", alice) as alices,
+        EventStream(app, "/stream/public") as anonymous,
+    ):
+        assert await alices.event() == ("ready", {}) == await anonymous.event()
+        await say_id(shards, spammer, "buy cheap watches")  # the public page leaves it out
+        muted = await say_id(shards, bob, "alice muted me")
+        assert await anonymous.event() == ("post", {"post_id": str(muted)})
+        own = await say_id(shards, alice, "mine")
+        for stream in (alices, anonymous):
+            assert await stream.event() == ("post", {"post_id": str(own)})
+        # Unmuting while the stream is open: bob's posts count again from then on.
+        await ok(alice, "/@bob/unmute")
+        later = await say_id(shards, bob, "unmuted")
+        for stream in (alices, anonymous):
+            assert await stream.event() == ("post", {"post_id": str(later)})
+            assert await stream.nothing_more()
 
 
 async def test_the_home_stream_announces_followed_posts_only(app, people, shards):

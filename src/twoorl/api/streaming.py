@@ -22,6 +22,7 @@ from twoorl.api.common import entities
 from twoorl.api.entities import NOTIFICATION_TYPES, Entities
 from twoorl.api.params import TRUE_WORDS
 from twoorl.graph.service import followee_ids
+from twoorl.live.events import shared_post
 from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_post
 from twoorl.posts.text import hashtags, normalize_tag
@@ -205,7 +206,7 @@ async def _public_events(
             event = await queue.get()
             if event.get("type") == "delete":
                 yield _delete(event)
-            elif event.get("type") == "post" and not event.get("repost"):
+            elif shared_post(event):
                 if tag is not None:
                     post = await get_post(svc.shards, event["post_id"])
                     if post is None or tag not in hashtags(post.text):

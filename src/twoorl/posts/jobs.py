@@ -66,8 +66,17 @@ async def link_post(ctx: JobContext, payload: dict[str, Any]) -> None:
         await ctx.broker.publish(f"notifications:{account_id}", {"type": "notification"})
     # Into the cached timelines before the live event, so "show new posts" finds it there.
     await fanout.deliver(shards, ctx.timelines, post.id, post.author_id)
+    author = await accounts.get_by_id(shards, post.author_id)
     await ctx.broker.publish(
-        "posts", {"type": "post", "author_id": post.author_id, "post_id": post.id}
+        "posts",
+        {
+            "type": "post",
+            "author_id": post.author_id,
+            "post_id": post.id,
+            # A spammer's or suspended person's post stays out of the shared (public, tag)
+            # streams, as it does out of those timelines; followers' home streams still get it.
+            "shared": author is not None and not (author.spam or author.suspended),
+        },
     )
 
 

@@ -16,8 +16,9 @@ from sse_starlette.sse import EventSourceResponse
 
 from twoorl.graph.blocks import hidden_ids
 from twoorl.graph.service import followee_ids
+from twoorl.live.events import shared_post
 from twoorl.notifications.service import unread_count
-from twoorl.web.auth import CurrentAccount
+from twoorl.web.auth import CurrentAccount, MaybeAccount
 from twoorl.web.services import Services, services
 
 router = APIRouter()
@@ -31,13 +32,20 @@ def _post_event(event: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/stream/public")
-async def public_stream(svc: ServicesDep) -> EventSourceResponse:
+async def public_stream(svc: ServicesDep, viewer: MaybeAccount) -> EventSourceResponse:
+    channels = ["posts"] + ([f"follows:{viewer.id}"] if viewer else [])
+
     async def events() -> AsyncIterator[dict[str, str]]:
-        async with svc.broker.subscribe("posts") as queue:
+        async with svc.broker.subscribe(*channels) as queue:
+            # The people the viewer muted or blocked: the page leaves their posts out, so
+            # "new posts" does not count them (a mute or block publishes ``follows:``).
+            hidden = await hidden_ids(svc.shards, viewer.id if viewer else None)
             yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
-                if not event.get("repost"):
+                if event["type"] == "follows":
+                    hidden = await hidden_ids(svc.shards, viewer.id if viewer else None)
+                elif shared_post(event) and event["author_id"] not in hidden:
                     yield _post_event(event)
 
     return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS)
