@@ -150,6 +150,34 @@ async def test_muted_statuses_and_notifications_are_left_out(app, api_users) -> 
     assert [n["type"] for n in (await ana.get("/api/v1/notifications")).json()] == ["mention"]
 
 
+async def test_the_blocked_see_nothing_of_the_blocker(app, api_users) -> None:
+    ana, bo, cy = await api_users("ana"), await api_users("bo"), await api_users("cy")
+    await ana.status("ana on #quinces")
+
+    def texts(response) -> list[str]:
+        assert response.status_code == 200, response.text
+        return [s["content"] for s in response.json()]
+
+    paths = (
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/tag/quinces",
+        f"/api/v1/accounts/{ana.id}/statuses",
+    )
+    for path in paths:
+        assert any("ana on" in t for t in texts(await bo.get(path))), path
+    await ana.post(f"/api/v1/accounts/{bo.id}/block")
+    assert flags(await relationship(bo, ana)) == {"blocked_by"}
+    for path in paths:
+        assert not any("ana on" in t for t in texts(await bo.get(path))), path
+        assert any("ana on" in t for t in texts(await cy.get(path))), path
+    found = (await bo.get("/api/v2/search", params={"q": "quinces"})).json()
+    assert found["statuses"] == []
+
+    await ana.post(f"/api/v1/accounts/{bo.id}/unblock")
+    for path in paths:
+        assert any("ana on" in t for t in texts(await bo.get(path))), path
+
+
 async def test_the_public_stream_leaves_out_muted_people(app, live_url, api_users) -> None:  # noqa: F811
     ana, bo, cy = await api_users("ana"), await api_users("bo"), await api_users("cy")
     await ana.post(f"/api/v1/accounts/{bo.id}/mute")

@@ -1,7 +1,8 @@
 """Blocks and mutes over HTTP on three shards (SQLite and PostgreSQL): a block removes follows
-both ways (counters too) and stops follows, replies and notifications from the blocked person;
-a mute hides a person's posts (and reposts by and of them) and notifications from the muter
-only; undoing either restores; the profile buttons and the settings lists."""
+both ways (counters too) and stops follows, replies and notifications from the blocked person,
+who no longer sees the blocker's posts; a mute hides a person's posts (and reposts by and of
+them) and notifications from the muter only; undoing either restores; the profile buttons and
+the settings lists."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from sqlalchemy import select
 from web_support import account_id, send
 
 from conftest import forget_redis_prefix, post_ids
-from twoorl.graph.tables import blocks, followers, following, mutes
+from twoorl.graph.tables import blocked_by, blocks, followers, following, mutes
 from twoorl.notifications.tables import notifications
-from twoorl.posts.tables import mentions
+from twoorl.posts.tables import mentions, posts
 from twoorl.storage.shards import ShardSet
 
 pytestmark = pytest.mark.parametrize("shard_urls", ["sqlite3", "postgres3"], indirect=True)
@@ -358,3 +359,38 @@ async def test_search_leaves_out_the_people_the_searcher_blocked(app, people, sh
     assert "@pesky" not in (await searcher.get("/search?q=pe")).text
     # Only for the searcher: others still find the post.
     assert "kumquat season" in (await other.get("/search?q=kumquat")).text
+
+
+async def test_a_blocked_person_no_longer_sees_the_blocker(app, people, shards) -> None:
+    ana, bo, cy = await people("ana"), await people("bo"), await people("cy")
+    await ana.post("ana on quinces")
+    await cy.post("cy on quinces")
+    await bo.follow("cy")
+    ana_id, bo_id = await account_id(shards, "ana"), await account_id(shards, "bo")
+    assert "ana on quinces" in (await bo.get("/public")).text
+
+    await send(ana, "/@bo/block")
+    # The in-edge on bo's shard, written by the block's job.
+    assert [(r.account_id, r.blocker_id) for r in await rows(shards, blocked_by)] == [
+        (bo_id, ana_id)
+    ]
+    public = (await bo.get("/public")).text
+    assert "ana on quinces" not in public and "cy on quinces" in public
+    assert "ana on quinces" not in (await bo.get("/search?q=quinces")).text
+    assert "@ana" not in (await bo.get("/search?q=an")).text
+    profile = html.unescape((await bo.get("/@ana")).text)
+    assert "@ana has blocked you." in profile
+    assert "ana on quinces" not in profile
+    assert ("ana", "follow") not in FORM_RE.findall(profile)
+    # A repost of ana's post by someone bo follows stays out of bo's home, too.
+    ana_posts = await rows(shards, posts, author_id=ana_id)
+    await send(cy, f"/posts/{ana_posts[0].id}/repost")
+    assert "ana on quinces" not in (await bo.get("/")).text
+    # Everyone else, signed in or not, still sees ana; ana still sees bo's profile.
+    assert "ana on quinces" in (await cy.get("/public")).text
+    assert "has blocked you" not in (await ana.get("/@bo")).text
+
+    await send(ana, "/@bo/unblock")
+    assert await rows(shards, blocked_by) == []
+    assert "ana on quinces" in (await bo.get("/public")).text
+    assert "has blocked you" not in (await bo.get("/@ana")).text

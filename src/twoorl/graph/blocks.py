@@ -1,8 +1,7 @@
 """Blocks and mutes: the reads. Both tables live on the blocker's (muter's) shard, so "does A
-block B?" is one point lookup on A's shard and "whom does the viewer hide?" one query on the
-viewer's. The writes (a block also removes follows both ways) are in ``graph.service``.
-
-Search and the directory can exclude the viewer's blocked people with :func:`blocked_ids`.
+block B?" is one point lookup on A's shard; a block's in-edge (``blocked_by``, on the blocked
+person's shard) makes "whom does the viewer not see?" (muted, blocked, blocked by) one query on
+the viewer's. The writes (a block also removes follows both ways) are in ``graph.service``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from sqlalchemy import Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twoorl.graph.edges import ids_among
-from twoorl.graph.tables import blocks, mutes
+from twoorl.graph.tables import blocked_by, blocks, mutes
 from twoorl.storage.shards import ShardSet
 
 
@@ -36,38 +35,51 @@ async def is_blocking(shards: ShardSet, account_id: int, target_id: int) -> bool
 
 
 def hidden_by(account_id):
-    """A subquery of the ids ``account_id`` muted or blocked, for SQL on their own shard
-    (notifications: ``actor_id NOT IN (...)`` keeps pages full and the unread count right)."""
+    """A subquery of the ids hidden from ``account_id``: whom they muted or blocked and who
+    blocked them, for SQL on their own shard (notifications: ``actor_id NOT IN (...)`` keeps
+    pages full and the unread count right)."""
     return union(
         select(mutes.c.target_id).where(mutes.c.account_id == account_id),
-        select(blocks.c.target_id).where(blocks.c.account_id == account_id),
+        *_blocks_either_way(account_id),
     )
 
 
+def _blocks_either_way(account_id) -> list:
+    # Flat lists of SELECTs: SQLite refuses a UNION nested in parentheses.
+    return [
+        select(blocks.c.target_id).where(blocks.c.account_id == account_id),
+        select(blocked_by.c.blocker_id).where(blocked_by.c.account_id == account_id),
+    ]
+
+
 async def hidden_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
-    """Everyone whose posts and notifications ``viewer_id`` does not want to see: the people
-    they muted or blocked. One query on the viewer's shard."""
+    """Everyone whose posts and notifications ``viewer_id`` does not see: the people they
+    muted or blocked, and those who blocked them. One query on the viewer's shard."""
     if viewer_id is None:
         return frozenset()
     async with shards.for_id(viewer_id).read() as conn:
         return frozenset((await conn.execute(hidden_by(viewer_id))).scalars())
 
 
-async def blocked_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
-    """The people ``viewer_id`` blocked (search's "blocked users excluded for the searcher")."""
-    return await _targets(shards, blocks, viewer_id)
-
-
-async def muted_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
-    return await _targets(shards, mutes, viewer_id)
-
-
-async def _targets(shards: ShardSet, table: Table, viewer_id: int | None) -> frozenset[int]:
+async def blocks_either_way_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
+    """The people ``viewer_id`` blocked and those who blocked them (search and the directory
+    leave both out): one query on the viewer's shard."""
     if viewer_id is None:
         return frozenset()
     async with shards.for_id(viewer_id).read() as conn:
-        rows = await conn.execute(select(table.c.target_id).where(table.c.account_id == viewer_id))
-        return frozenset(rows.scalars())
+        return frozenset((await conn.execute(union(*_blocks_either_way(viewer_id)))).scalars())
+
+
+async def is_blocked_by(shards: ShardSet, account_id: int, blocker_id: int) -> bool:
+    """Whether ``blocker_id`` blocks ``account_id``, from the in-edge on ``account_id``'s shard
+    (a job behind the block itself)."""
+    async with shards.for_id(account_id).read() as conn:
+        row = await conn.execute(
+            select(blocked_by.c.blocker_id).where(
+                blocked_by.c.account_id == account_id, blocked_by.c.blocker_id == blocker_id
+            )
+        )
+        return row.first() is not None
 
 
 async def blocking_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:

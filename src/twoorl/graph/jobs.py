@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from twoorl.accounts.tables import account_counters
 from twoorl.graph.blocks import blocks_on, is_blocking
 from twoorl.graph.service import enqueue_drop_blocked_follow, is_following, remove_out_edge
-from twoorl.graph.tables import followers
+from twoorl.graph.tables import blocked_by, followers
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw
 from twoorl.storage.sql import add_to_counter, insert_if_absent, lock_for_transaction
@@ -79,3 +79,24 @@ async def drop_blocked_follow(ctx: JobContext, payload: dict[str, Any]) -> None:
     if removed:
         await fanout.unfollowed(ctx.timelines, target_id, blocker_id)
         await ctx.broker.publish(f"follows:{target_id}", {"type": "follows"})
+
+
+@handles("graph.sync_blocked_by")
+async def sync_blocked_by(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Make ``blocked_by`` on the blocked person's shard say what ``blocks`` says (the truth,
+    on the blocker's shard), then let the blocked person's open streams reload whom they
+    do not see. Idempotent and order-proof, as ``sync_in_edge``."""
+    blocker_id, target_id = payload["blocker_id"], payload["target_id"]
+    async with ctx.shards.for_id(target_id).write() as conn:
+        await lock_for_transaction(conn, "block", blocker_id, target_id)
+        if await is_blocking(ctx.shards, blocker_id, target_id):
+            await insert_if_absent(
+                conn, blocked_by, account_id=target_id, blocker_id=blocker_id, created_at=utcnow()
+            )
+        else:
+            await conn.execute(
+                delete(blocked_by).where(
+                    blocked_by.c.account_id == target_id, blocked_by.c.blocker_id == blocker_id
+                )
+            )
+    await ctx.broker.publish(f"follows:{target_id}", {"type": "follows"})

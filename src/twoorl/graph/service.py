@@ -110,6 +110,7 @@ async def block(shards: ShardSet, blocker: Account, target: Account) -> bool:
         )
         await remove_out_edge(conn, blocker.id, target.id)
         await enqueue_drop_blocked_follow(conn, blocker.id, target.id, owner_id=blocker.id)
+        await _queue_block_sync(conn, blocker.id, target.id)
     return created
 
 
@@ -126,7 +127,21 @@ async def enqueue_drop_blocked_follow(conn, blocker_id: int, target_id: int, *, 
 
 async def unblock(shards: ShardSet, blocker: Account, target: Account) -> bool:
     """Lift a block (follows removed by it stay removed)."""
-    return await _remove_relation(shards, blocks, blocker.id, target.id)
+    async with shards.for_id(blocker.id).write() as conn:
+        removed = await _delete_relation(conn, blocks, blocker.id, target.id)
+        await _queue_block_sync(conn, blocker.id, target.id)
+    return removed
+
+
+async def _queue_block_sync(conn, blocker_id: int, target_id: int) -> None:
+    """The in-edge (``blocked_by`` on the target's shard) follows the block, by a job that
+    reads the block itself: a block and a quick unblock converge in either order."""
+    await enqueue(
+        conn,
+        "graph.sync_blocked_by",
+        {"blocker_id": blocker_id, "target_id": target_id},
+        owner_id=blocker_id,
+    )
 
 
 async def mute(shards: ShardSet, muter: Account, target: Account) -> bool:
@@ -144,9 +159,13 @@ async def unmute(shards: ShardSet, muter: Account, target: Account) -> bool:
 
 async def _remove_relation(shards: ShardSet, table, account_id: int, target_id: int) -> bool:
     async with shards.for_id(account_id).write() as conn:
-        result = await conn.execute(
-            delete(table).where(table.c.account_id == account_id, table.c.target_id == target_id)
-        )
+        return await _delete_relation(conn, table, account_id, target_id)
+
+
+async def _delete_relation(conn, table, account_id: int, target_id: int) -> bool:
+    result = await conn.execute(
+        delete(table).where(table.c.account_id == account_id, table.c.target_id == target_id)
+    )
     return result.rowcount > 0
 
 

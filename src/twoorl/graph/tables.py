@@ -22,9 +22,10 @@ followers = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# Blocks and mutes live on the blocker's (muter's) shard only: every check is a point lookup
-# there ("does A block B?" when B follows, mentions or replies to A; "whom does the viewer hide?"
-# once per page), and no check ever needs the reverse direction across shards.
+# Blocks and mutes live on the blocker's (muter's) shard: every check is a point lookup there
+# ("does A block B?" when B follows, mentions or replies to A; "whom does the viewer hide?"
+# once per page). ``blocked_by`` is the in-edge of a block on the blocked person's shard, kept
+# by a job as ``followers`` is, so "who blocks the viewer?" is also one query on their shard.
 blocks = Table(
     "blocks",
     metadata,
@@ -38,5 +39,13 @@ mutes = Table(
     metadata,
     Column("account_id", BigInteger, primary_key=True, autoincrement=False),
     Column("target_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+blocked_by = Table(
+    "blocked_by",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),  # the blocked
+    Column("blocker_id", BigInteger, primary_key=True, autoincrement=False),
     Column("created_at", UTCDateTime, nullable=False),
 )

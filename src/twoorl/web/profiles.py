@@ -51,6 +51,9 @@ async def _profile_context(svc: Services, account: Account, viewer: Account | No
         and account.id in await graph_blocks.blocking_among(svc.shards, viewer.id, [account.id]),
         "viewer_mutes": other
         and account.id in await graph_blocks.muting_among(svc.shards, viewer.id, [account.id]),
+        # Someone who blocked the viewer: no posts and no Follow button for them.
+        "viewer_blocked_by": other
+        and await graph_blocks.is_blocked_by(svc.shards, viewer.id, account.id),
     }
 
 
@@ -70,14 +73,16 @@ async def profile(
     request: Request, svc: ServicesDep, viewer: MaybeAccount, username: str, max_id: Cursor = None
 ) -> Response:
     account = await _account_or_404(svc, username)
+    context = await _profile_context(svc, account, viewer)
     page = await timelines.by_author(svc.shards, account.id, PageRequest(max_id=max_id))
-    if account.suspended:
-        page = Page([], page.request)  # a suspended account's posts are not shown
+    if account.suspended or context["viewer_blocked_by"]:
+        # Not shown: a suspended account's posts, and a blocker's to whom they blocked.
+        page = Page([], page.request)
     return render(
         request,
         "profile.html",
         {
-            **await _profile_context(svc, account, viewer),
+            **context,
             "title": f"{account.name} (@{account.username})",
             "feeds": account_feeds(account.username, account.name),
             # Their own posts show even to a viewer who muted them (reposts of muted people not).

@@ -1,4 +1,5 @@
-"""blocks and mutes, on the blocker's (muter's) shard
+"""blocks and mutes, on the blocker's (muter's) shard; blocked_by, a block's in-edge on the
+blocked person's shard
 
 Revision ID: 0008
 Revises: 0007
@@ -27,8 +28,16 @@ def upgrade() -> None:
             sa.Column("created_at", UTCDateTime(), nullable=False),
             sa.PrimaryKeyConstraint("account_id", "target_id", name=op.f(f"pk_{name}")),
         )
+    op.create_table(
+        "blocked_by",
+        sa.Column("account_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("blocker_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "blocker_id", name=op.f("pk_blocked_by")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("blocked_by")
     op.drop_table("mutes")
     op.drop_table("blocks")
