@@ -90,6 +90,25 @@ async def test_a_moderator_cannot_grant_roles(people, shards) -> None:
     assert 'name="role"' not in (await mod.get("/admin")).text  # no role menu for moderators
 
 
+@ONE_BACKEND
+async def test_actions_are_offered_only_on_people_the_moderator_outranks(people, shards) -> None:
+    boss = await make_moderator(people, shards, "boss", Role.ADMIN)
+    mod = await make_moderator(people, shards, "mod")
+    await make_moderator(people, shards, "peer")
+    await people("plain")
+    ids = {name: await account_id(shards, name) for name in ("boss", "mod", "peer", "plain")}
+
+    def acted_on(page: str) -> set[str]:
+        found = set(re.findall(r'action="/admin/accounts/(\d+)/', page))
+        return {name for name, i in ids.items() if str(i) in found}
+
+    assert acted_on((await mod.get("/admin")).text) == {"plain"}
+    page = (await boss.get("/admin")).text
+    assert acted_on(page) == {"mod", "peer", "plain"}
+    # Roles by name, in the reader's language.
+    assert '<span class="role-badge">Moderator</span>' in page and ">Admin</option>" in page
+
+
 @pytest.mark.parametrize("shard_urls", ["sqlite3", "postgres3"], indirect=True)
 async def test_a_moderator_runs_the_community_from_the_browser(app, people, shards) -> None:
     mod = await make_moderator(people, shards, "mod")

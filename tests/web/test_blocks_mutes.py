@@ -380,7 +380,7 @@ async def test_a_blocked_person_no_longer_sees_the_blocker(app, people, shards) 
     assert "@ana" not in (await bo.get("/search?q=an")).text
     profile = html.unescape((await bo.get("/@ana")).text)
     assert "@ana has blocked you." in profile
-    assert "ana on quinces" not in profile
+    assert "ana on quinces" not in profile and "No posts yet." not in profile
     assert ("ana", "follow") not in FORM_RE.findall(profile)
     # A repost of ana's post by someone bo follows stays out of bo's home, too.
     ana_posts = await rows(shards, posts, author_id=ana_id)

@@ -30,6 +30,10 @@ async def test_profile_links_posts_and_friends_feeds(people) -> None:
         f"/@alice{suffix}.{ext}" for suffix in ("", "/friends") for ext in ("rss", "atom", "json")
     ]
     await check_links(alice, "/@alice", expected)
+    # Two sets of the same three formats: each is named, so a reader knows which is which.
+    page = (await alice.get("/@alice")).text
+    assert "<li>Posts by alice:" in page and "<li>Posts by people alice follows:" in page
+    assert "<li>" not in (await alice.get("/public")).text.split('class="feed-links"')[1]
 
 
 async def test_home_page_has_no_feed_tags(people) -> None:

@@ -74,12 +74,18 @@ def require_role(actor: Account | None, role: Role) -> None:
         raise Forbidden(_("Only moderators can do that."))
 
 
+def outranks(actor: Account, target: Account) -> bool:
+    """Whether ``actor`` may moderate ``target``: a moderator at least, ranked above them."""
+    rank = role_of(actor.role)
+    return rank.at_least(Role.MODERATOR) and role_of(target.role).rank < rank.rank
+
+
 def check_outranks(actor: Account | None, target: Account) -> None:
     """``None`` is the command line (the operator), who may do anything."""
     if actor is None:
         return
     require_role(actor, Role.MODERATOR)
-    if role_of(target.role).rank >= role_of(actor.role).rank:
+    if not outranks(actor, target):
         raise Forbidden(_("You cannot moderate someone with the same role as yours or higher."))
 
 

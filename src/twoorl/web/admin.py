@@ -57,7 +57,10 @@ async def dashboard(request: Request, svc: ServicesDep, me: Moderator, q: str = 
             "title": _("Moderation"),
             "q": q,
             "found": found,
+            # Actions only on the people this moderator outranks (the server checks it too).
+            "actionable": {person.id for person in found if moderation.outranks(me, person)},
             "roles": [role.value for role in Role],
+            "role_names": role_names(),
             "is_admin": role_of(me.role) is Role.ADMIN,
             "here": "/admin?" + urlencode({"q": q}) if q else "/admin",
         },
@@ -172,6 +175,14 @@ async def report_queue(request: Request, svc: ServicesDep, me: Moderator) -> Res
             "decisions": decision_names(),
         },
     )
+
+
+def role_names() -> dict[str, str]:
+    return {
+        Role.USER: _("User"),
+        Role.MODERATOR: _("Moderator"),
+        Role.ADMIN: _("Admin"),
+    }
 
 
 def action_names() -> dict[str, str]:

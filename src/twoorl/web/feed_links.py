@@ -19,12 +19,14 @@ class FeedLink:
     type: str
     label: str
     title: str
+    group: str  # what the feed holds; a page with several groups names each
 
 
 def links(path: str, title: str) -> list[FeedLink]:
     """``path`` without extension, e.g. "/public" or "/@ana/friends"."""
     return [
-        FeedLink(f"{path}.{ext}", mime, label, f"{title} ({label})") for ext, mime, label in FORMATS
+        FeedLink(f"{path}.{ext}", mime, label, f"{title} ({label})", title)
+        for ext, mime, label in FORMATS
     ]
 
 
