@@ -131,6 +131,41 @@ async def test_tag_timeline_matches_the_tag_in_any_case(api_users) -> None:
     assert (await bob.get("/api/v1/timelines/tag/coffee")).json() == []
 
 
+@on_three_shards
+async def test_tag_timeline_with_any_all_and_none(api_users) -> None:
+    ana, bob, cy = await api_users("ana"), await api_users("bob"), await api_users("cy")
+    made = {}
+    for name, writer, text in [
+        ("a", ana, "#tea and #cake"),
+        ("b", bob, "just #tea"),
+        ("c", cy, "#coffee please"),
+        ("d", ana, "#coffee with #Cake"),
+        ("e", bob, "#tea or #coffee?"),
+    ]:
+        made[(await writer.status(text))["id"]] = name
+
+    async def names(query: str) -> str:
+        response = await cy.get(f"/api/v1/timelines/tag/tea?{query}")
+        assert response.status_code == 200, response.text
+        return "".join(made[s["id"]] for s in response.json())
+
+    assert await names("") == "eba"
+    assert await names("any[]=coffee") == "edcba"  # e once, though it has both
+    assert await names("any[]=%23Coffee&any[]=nothing") == "edcba"
+    assert await names("all[]=cake") == "a"
+    assert await names("none[]=cake") == "eb"
+    assert await names("any[]=coffee&none[]=cake") == "ecb"
+    assert await names("any[]=coffee&all[]=cake") == "da"
+    assert await names("all[]=cake&all[]=coffee") == ""
+    # Paged two at a time by the Link header: every post once, newest first.
+    url, seen = "/api/v1/timelines/tag/tea?any[]=coffee&limit=2", []
+    while url:
+        response = await cy.get(url)
+        seen += [made[s["id"]] for s in response.json()]
+        url = response.links.get("next", {}).get("url")
+    assert "".join(seen) == "edcba"
+
+
 @pytest.mark.parametrize("shard_urls", ["sqlite", "postgres3"], indirect=True)
 async def test_a_tag_in_any_script_pages_with_a_usable_link(api_users) -> None:
     ana = await api_users("ana")

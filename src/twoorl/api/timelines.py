@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, Response
 
 from twoorl.accounts.models import Account
@@ -10,17 +12,23 @@ from twoorl.api.auth import ServicesDep, maybe_user, user
 from twoorl.api.common import entities
 from twoorl.api.paging import Cursor, PageFetcher, fetch_window, link_header
 from twoorl.api.params import Params
-from twoorl.posts.text import strip_control_characters
+from twoorl.posts.models import Post
+from twoorl.posts.text import hashtags, normalize_tag, strip_control_characters
 from twoorl.timelines import service as timelines
 from twoorl.web.services import site_url
 
 router = APIRouter(prefix="/api/v1/timelines", tags=["timelines"])
+MAX_EXTRA_TAGS = 4
 
 
 async def _timeline(
-    request: Request, response: Response, viewer: Account | None, fetch: PageFetcher
+    request: Request,
+    response: Response,
+    viewer: Account | None,
+    fetch: PageFetcher,
+    keep: Callable[[Post], bool] = lambda post: True,
 ) -> list[schemas.Status]:
-    window = await fetch_window(fetch, Cursor.from_params(await Params.read(request)))
+    window = await fetch_window(fetch, Cursor.from_params(await Params.read(request)), keep)
     link_header(request, response, site_url(request), [p.id for p in window.items], window.has_more)
     return await entities(request, viewer).statuses(window.items)
 
@@ -63,7 +71,27 @@ async def tag(
     params = await Params.read(request)
     if params.flag("remote") or params.flag("only_media"):
         return []
-    name = strip_control_characters(hashtag).removeprefix("#")[:100]
+
+    def tags(values: list[str]) -> set[str]:
+        cleaned = (normalize_tag(strip_control_characters(v)[:100]) for v in values)
+        return {tag for tag in cleaned if tag}
+
+    # Mastodon's any[] (this tag or those), all[] (and every one of those), none[] (and
+    # none of those), up to MAX_EXTRA_TAGS each.
+    any_of = tags([hashtag, *params.texts("any", max_items=MAX_EXTRA_TAGS)])
+    all_of = tags(params.texts("all", max_items=MAX_EXTRA_TAGS))
+    none_of = tags(params.texts("none", max_items=MAX_EXTRA_TAGS))
+    if not any_of:
+        return []
+
+    def keep(post: Post) -> bool:
+        carried = set(hashtags(post.text))
+        return all_of <= carried and not none_of & carried
+
     return await _timeline(
-        request, response, viewer, lambda page: timelines.tagged(svc.shards, name, page)
+        request,
+        response,
+        viewer,
+        lambda page: timelines.tagged(svc.shards, sorted(any_of), page),
+        keep,
     )

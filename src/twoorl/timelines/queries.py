@@ -129,18 +129,21 @@ async def newest_everywhere(
 
 
 async def newest_with_tag(
-    conn: AsyncConnection, tag: str, *, max_id: int, min_id: int, limit: int
+    conn: AsyncConnection, tags: list[str], *, max_id: int, min_id: int, limit: int
 ) -> list[Post]:
+    """The newest ``limit`` posts carrying any of ``tags`` (one index range per tag)."""
     rows = await conn.execute(
         select(posts)
         .join(post_tags, post_tags.c.post_id == posts.c.id)
         .where(
-            post_tags.c.tag == tag,
+            post_tags.c.tag == tags[0] if len(tags) == 1 else post_tags.c.tag.in_(tags),
             post_tags.c.post_id < max_id,
             post_tags.c.post_id > min_id,
             posts.c.hidden.is_(False),
         )
         .order_by(post_tags.c.post_id.desc())
-        .limit(limit)
+        # A post with several of the tags comes once per tag: read enough for ``limit`` posts.
+        .limit(limit * len(tags))
     )
-    return [Post.from_row(r) for r in rows]
+    unique = {r.id: Post.from_row(r) for r in rows}
+    return list(unique.values())[:limit]

@@ -46,13 +46,14 @@ async def public(shards: ShardSet, request: PageRequest) -> Page:
     return page_of(merge_newest(await shards.gather(fetch), wanted, key=_post_id), request)
 
 
-async def tagged(shards: ShardSet, tag: str, request: PageRequest) -> Page:
+async def tagged(shards: ShardSet, tag: str | list[str], request: PageRequest) -> Page:
+    """Posts with ``tag`` (or with any of a list of tags), newest first."""
     wanted = request.limit + 1
-    tag = normalize_tag(tag)
+    tags = sorted({normalize_tag(t) for t in ([tag] if isinstance(tag, str) else tag)})
 
     async def fetch(shard, conn) -> list[Post]:
         return await queries.newest_with_tag(
-            conn, tag, max_id=request.upper, min_id=request.lower, limit=wanted
+            conn, tags, max_id=request.upper, min_id=request.lower, limit=wanted
         )
 
     return page_of(merge_newest(await shards.gather(fetch), wanted, key=_post_id), request)
