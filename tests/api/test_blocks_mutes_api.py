@@ -165,6 +165,8 @@ async def test_the_blocked_see_nothing_of_the_blocker(app, api_users) -> None:
     )
     for path in paths:
         assert any("ana on" in t for t in texts(await bo.get(path))), path
+    post_id = (await bo.get(paths[2])).json()[0]["id"]
+    assert (await bo.get("/api/v2/search", params={"q": "quinces"})).json()["statuses"]
     await ana.post(f"/api/v1/accounts/{bo.id}/block")
     assert flags(await relationship(bo, ana)) == {"blocked_by"}
     for path in paths:
@@ -172,6 +174,13 @@ async def test_the_blocked_see_nothing_of_the_blocker(app, api_users) -> None:
         assert any("ana on" in t for t in texts(await cy.get(path))), path
     found = (await bo.get("/api/v2/search", params={"q": "quinces"})).json()
     assert found["statuses"] == []
+    # As on Mastodon: her post is not found for him, and he cannot favourite or reblog it.
+    for path in (f"/api/v1/statuses/{post_id}", f"/api/v1/statuses/{post_id}/context"):
+        assert (await bo.get(path)).status_code == 404, path
+        assert (await cy.get(path)).status_code == 200, path
+    for action in ("favourite", "reblog"):
+        refused = await bo.post(f"/api/v1/statuses/{post_id}/{action}")
+        assert refused.status_code == 403 and "error" in refused.json(), action
 
     await ana.post(f"/api/v1/accounts/{bo.id}/unblock")
     for path in paths:

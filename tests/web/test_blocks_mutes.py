@@ -17,7 +17,13 @@ from sqlalchemy import select
 from web_support import account_id, send
 
 from conftest import forget_redis_prefix, post_ids
+from twoorl.accounts import service as accounts
+from twoorl.graph import service as graph
+from twoorl.graph.jobs import sync_blocked_by
 from twoorl.graph.tables import blocked_by, blocks, followers, following, mutes
+from twoorl.jobs.registry import JobContext
+from twoorl.moderation import service as moderation
+from twoorl.moderation.roles import Role
 from twoorl.notifications.tables import notifications
 from twoorl.posts.tables import mentions, posts
 from twoorl.storage.shards import ShardSet
@@ -367,7 +373,11 @@ async def test_a_blocked_person_no_longer_sees_the_blocker(app, people, shards) 
     await cy.post("cy on quinces")
     await bo.follow("cy")
     ana_id, bo_id = await account_id(shards, "ana"), await account_id(shards, "bo")
+    (ana_post,) = await rows(shards, posts, author_id=ana_id)
+    # Before the block, bo sees ana everywhere (the checks below can fail).
     assert "ana on quinces" in (await bo.get("/public")).text
+    assert "ana on quinces" in (await bo.get("/search?q=quinces")).text
+    assert "@ana" in (await bo.get("/search?q=an")).text
 
     await send(ana, "/@bo/block")
     # The in-edge on bo's shard, written by the block's job.
@@ -382,9 +392,19 @@ async def test_a_blocked_person_no_longer_sees_the_blocker(app, people, shards) 
     assert "@ana has blocked you." in profile
     assert "ana on quinces" not in profile and "No posts yet." not in profile
     assert ("ana", "follow") not in FORM_RE.findall(profile)
-    # A repost of ana's post by someone bo follows stays out of bo's home, too.
-    ana_posts = await rows(shards, posts, author_id=ana_id)
-    await send(cy, f"/posts/{ana_posts[0].id}/repost")
+    # Her post's own page, and liking or reposting it, are refused with the reason.
+    page = await bo.get(f"/@ana/{ana_post.id}")
+    assert page.status_code == 403 and "@ana has blocked you." in html.unescape(page.text)
+    for action in ("like", "repost"):
+        refused = await send(bo, f"/posts/{ana_post.id}/{action}")
+        assert refused.status_code == 403, action
+        assert "you cannot like or repost their posts" in html.unescape(refused.text)
+    # A repost of ana's post by someone bo follows stays out of bo's home (dan, who also
+    # follows cy and is not blocked, sees it there).
+    dan = await people("dan")
+    await dan.follow("cy")
+    await send(cy, f"/posts/{ana_post.id}/repost")
+    assert "ana on quinces" in (await dan.get("/")).text
     assert "ana on quinces" not in (await bo.get("/")).text
     # Everyone else, signed in or not, still sees ana; ana still sees bo's profile.
     assert "ana on quinces" in (await cy.get("/public")).text
@@ -394,3 +414,41 @@ async def test_a_blocked_person_no_longer_sees_the_blocker(app, people, shards) 
     assert await rows(shards, blocked_by) == []
     assert "ana on quinces" in (await bo.get("/public")).text
     assert "has blocked you" not in (await bo.get("/@ana")).text
+    assert (await bo.get(f"/@ana/{ana_post.id}")).status_code == 200
+
+
+async def test_moderators_still_see_whoever_blocked_them(app, people, shards) -> None:
+    mod, troll = await people("mod"), await people("troll")
+    await moderation.grant_role(
+        shards, None, await accounts.get_by_username(shards, "mod"), Role.MODERATOR
+    )
+    await troll.post("troll post")
+    (post,) = await rows(shards, posts, author_id=await account_id(shards, "troll"))
+    await send(troll, "/@mod/block")
+    profile = (await mod.get("/@troll")).text
+    assert "troll post" in profile and "has blocked you" not in profile
+    assert (await mod.get(f"/@troll/{post.id}")).status_code == 200
+
+
+async def test_the_block_in_edge_converges_whatever_order_its_jobs_run(app, people, shards) -> None:
+    """Jobs run at least once and in any order: replaying the block's job after the unblock's,
+    and twice, leaves the in-edge as the block itself says."""
+    await people("ana"), await people("bo")
+    ana_id, bo_id = await account_id(shards, "ana"), await account_id(shards, "bo")
+    ctx = JobContext(shards, app.state.services.broker)
+    payload = {"blocker_id": ana_id, "target_id": bo_id}
+
+    async def in_edges() -> list[tuple[int, int]]:
+        return [(r.account_id, r.blocker_id) for r in await rows(shards, blocked_by)]
+
+    ana = await accounts.get_by_username(shards, "ana")
+    bo = await accounts.get_by_username(shards, "bo")
+    await graph.block(shards, ana, bo)
+    await graph.unblock(shards, ana, bo)
+    for _ in range(2):  # the block's job, late and repeated: the block is gone, so no edge
+        await sync_blocked_by(ctx, payload)
+        assert await in_edges() == []
+    await graph.block(shards, ana, bo)
+    for _ in range(2):
+        await sync_blocked_by(ctx, payload)
+        assert await in_edges() == [(bo_id, ana_id)]

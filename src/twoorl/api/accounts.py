@@ -215,7 +215,7 @@ async def account_statuses(
     params = await Params.read(request)
     if params.flag("pinned") or params.flag("only_media"):
         return []  # Twoorl has neither pinned posts nor media
-    if viewer and await graph_blocks.is_blocked_by(svc.shards, viewer.id, author.id):
+    if await graph_blocks.hidden_from_viewer(svc.shards, author.id, viewer):
         return []  # as on Mastodon: someone who blocked you shows you nothing
     exclude_replies = params.flag("exclude_replies")
     exclude_reblogs = params.flag("exclude_reblogs")

@@ -8,6 +8,7 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api.entities import Entities
 from twoorl.api.errors import ApiError
+from twoorl.graph.blocks import hidden_from_viewer
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts.models import Post
@@ -32,3 +33,11 @@ async def post_or_404(shards: ShardSet, post_id: str) -> Post:
     if found is None:
         raise ApiError(404, _("Record not found"))
     return found
+
+
+async def visible_post_or_404(shards: ShardSet, post_id: str, viewer: Account | None) -> Post:
+    """A post the viewer may see: as on Mastodon, one whose author blocked them is not found."""
+    post = await post_or_404(shards, post_id)
+    if await hidden_from_viewer(shards, post.author_id, viewer):
+        raise ApiError(404, _("Record not found"))
+    return post

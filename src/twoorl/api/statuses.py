@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, maybe_user, user
-from twoorl.api.common import entities, post_or_404
+from twoorl.api.common import entities, post_or_404, visible_post_or_404
 from twoorl.api.errors import ApiError
 from twoorl.api.paging import Cursor, link_header
 from twoorl.api.params import Params
@@ -74,7 +74,7 @@ async def get_status(
     status_id: str,
     viewer: Account | None = maybe_user("read:statuses"),
 ) -> schemas.Status:
-    return await _shown(request, viewer, await post_or_404(svc.shards, status_id))
+    return await _shown(request, viewer, await visible_post_or_404(svc.shards, status_id, viewer))
 
 
 @router.delete("/{status_id}", response_model=schemas.Status)
@@ -98,9 +98,9 @@ async def context(
     status_id: str,
     viewer: Account | None = maybe_user("read:statuses"),
 ) -> schemas.Context:
-    post = await post_or_404(svc.shards, status_id)
-    if post.is_repost:
-        post = await post_or_404(svc.shards, str(post.repost_of_id))  # a reblog's thread
+    post = await visible_post_or_404(svc.shards, status_id, viewer)
+    if post.is_repost:  # a reblog's thread
+        post = await visible_post_or_404(svc.shards, str(post.repost_of_id), viewer)
     ancestors, direct = await posts.thread(svc.shards, post, viewer.id if viewer else None)
     built = entities(request, viewer)
     return schemas.Context(

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from sqlalchemy import Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from twoorl.accounts.models import Account
 from twoorl.graph.edges import ids_among
 from twoorl.graph.tables import blocked_by, blocks, mutes
+from twoorl.moderation.roles import Role, role_of
 from twoorl.storage.shards import ShardSet
 
 
@@ -68,6 +70,14 @@ async def blocks_either_way_ids(shards: ShardSet, viewer_id: int | None) -> froz
         return frozenset()
     async with shards.for_id(viewer_id).read() as conn:
         return frozenset((await conn.execute(union(*_blocks_either_way(viewer_id)))).scalars())
+
+
+async def hidden_from_viewer(shards: ShardSet, author_id: int, viewer: Account | None) -> bool:
+    """Whether ``author_id`` blocked ``viewer``, so their profile and posts are not shown to
+    them; moderators are never kept from seeing what they moderate."""
+    if viewer is None or viewer.id == author_id or role_of(viewer.role).at_least(Role.MODERATOR):
+        return False
+    return await is_blocked_by(shards, viewer.id, author_id)
 
 
 async def is_blocked_by(shards: ShardSet, account_id: int, blocker_id: int) -> bool:

@@ -9,7 +9,8 @@ from sqlalchemy import delete, exists, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from twoorl.accounts.models import Account
-from twoorl.errors import NotFound
+from twoorl.errors import Forbidden, NotFound
+from twoorl.graph.blocks import is_blocking
 from twoorl.i18n import _
 from twoorl.ids import logical_shard_of, new_id
 from twoorl.jobs.outbox import enqueue
@@ -31,8 +32,17 @@ async def _original(shards: ShardSet, post_id: int) -> Post:
     return post
 
 
-async def like(shards: ShardSet, account: Account, post_id: int) -> Post:
+async def _reachable(shards: ShardSet, account: Account, post_id: int) -> Post:
+    """The original post, if its author has not blocked ``account`` (the block is on the
+    author's shard: the truth, not its in-edge)."""
     post = await _original(shards, post_id)
+    if await is_blocking(shards, post.author_id, account.id):
+        raise Forbidden(_("This person has blocked you, so you cannot like or repost their posts."))
+    return post
+
+
+async def like(shards: ShardSet, account: Account, post_id: int) -> Post:
+    post = await _reachable(shards, account, post_id)
     async with shards.for_id(account.id).write() as conn:
         if await insert_if_absent(
             conn, likes, account_id=account.id, post_id=post.id, created_at=utcnow()
@@ -53,7 +63,7 @@ async def unlike(shards: ShardSet, account: Account, post_id: int) -> Post:
 
 
 async def repost(shards: ShardSet, account: Account, post_id: int) -> Post:
-    post = await _original(shards, post_id)
+    post = await _reachable(shards, account, post_id)
     try:
         async with shards.for_id(account.id).write() as conn:
             repost_id = new_id(logical_shard_of(account.id))

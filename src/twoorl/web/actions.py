@@ -101,6 +101,7 @@ async def block(svc: Services, blocker: Account, target: Account) -> None:
 
 async def unblock(svc: Services, blocker: Account, target: Account) -> None:
     await graph.unblock(svc.shards, blocker, target)
+    svc.worker.wake()
     await _hidden_changed(svc, blocker)
 
 

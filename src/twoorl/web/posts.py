@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl.accounts import service as accounts
-from twoorl.errors import NotFound, TwoorlError
+from twoorl.errors import Forbidden, NotFound, TwoorlError
+from twoorl.graph.blocks import hidden_from_viewer
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts import service as posts
@@ -45,7 +46,10 @@ async def create(
         await actions.create_post(svc, account, status, in_reply_to_id=reply_to)
     except TwoorlError as error:
         parent = await posts.get_post(svc.shards, reply_to) if reply_to else None
-        if parent is not None:
+        # Back to the thread with the words kept; to the home page if its author blocked them.
+        if parent is not None and not await hidden_from_viewer(
+            svc.shards, parent.author_id, account
+        ):
             return await permalink_page(
                 request, svc, parent, reply_error=error, reply_text=status, viewer=account
             )
@@ -87,6 +91,11 @@ async def permalink_page(
     reply_error: TwoorlError | None = None,
     reply_text: str | None = None,
 ) -> Response:
+    if await hidden_from_viewer(svc.shards, post.author_id, viewer):
+        author = await accounts.get_by_id(svc.shards, post.author_id)
+        raise Forbidden(
+            _("@%(username)s has blocked you.") % {"username": author.username if author else ""}
+        )
     ancestors, replies = await posts.thread(svc.shards, post, viewer.id if viewer else None)
     shown = await present(
         svc.shards,

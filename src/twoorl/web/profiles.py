@@ -52,8 +52,7 @@ async def _profile_context(svc: Services, account: Account, viewer: Account | No
         "viewer_mutes": other
         and account.id in await graph_blocks.muting_among(svc.shards, viewer.id, [account.id]),
         # Someone who blocked the viewer: no posts and no Follow button for them.
-        "viewer_blocked_by": other
-        and await graph_blocks.is_blocked_by(svc.shards, viewer.id, account.id),
+        "viewer_blocked_by": await graph_blocks.hidden_from_viewer(svc.shards, account.id, viewer),
     }
 
 
