@@ -232,7 +232,8 @@ def admin_create(
             email=email,
             password=password,
         )
-        await grant_role(shards, None, account, Role.ADMIN, "created from the command line")
+        # No reason text: the log already says "command line", in the reader's language.
+        await grant_role(shards, None, account, Role.ADMIN)
         return account
 
     account = _moderate(settings, create)
