@@ -3,6 +3,7 @@ with the followee's counter and "followed you" notification.
 
 The handler locks the edge on the followee's shard, then reads the out-edge (the truth): a
 follow and a quick unfollow converge whichever job runs first, even on different workers.
+A block's job does the same for the blocked person's shard.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import delete
 
 from twoorl.accounts.tables import account_counters
 from twoorl.graph.blocks import blocks_on, is_blocking
-from twoorl.graph.service import enqueue_drop_blocked_follow, is_following, remove_out_edge
+from twoorl.graph.service import is_following, queue_block_sync, remove_out_edge
 from twoorl.graph.tables import blocked_by, followers
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw
@@ -31,7 +32,7 @@ async def sync_in_edge(ctx: JobContext, payload: dict[str, Any]) -> None:
         blocked = await blocks_on(conn, followee_id, follower_id)  # blocks: followee's shard
         if blocked:
             # A follow that raced a block: no in-edge, and the out-edge goes too.
-            await enqueue_drop_blocked_follow(conn, followee_id, follower_id, owner_id=followee_id)
+            await queue_block_sync(conn, followee_id, follower_id, owner_id=followee_id)
         if not blocked and await is_following(ctx.shards, follower_id, followee_id):
             changed = await insert_if_absent(
                 conn,
@@ -66,37 +67,28 @@ async def sync_in_edge(ctx: JobContext, payload: dict[str, Any]) -> None:
     await ctx.broker.publish(f"follows:{follower_id}", {"type": "follows"})
 
 
-@handles("graph.drop_blocked_follow")
-async def drop_blocked_follow(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """After a block: the blocked person's follow of the blocker goes, on the blocked person's
-    shard (with its counter and the in-edge sync, as an unfollow). Idempotent; does nothing if
-    the block was lifted meanwhile."""
-    blocker_id, target_id = payload["blocker_id"], payload["target_id"]
-    if not await is_blocking(ctx.shards, blocker_id, target_id):
-        return
-    async with ctx.shards.for_id(target_id).write() as conn:
-        removed = await remove_out_edge(conn, target_id, blocker_id)
-    if removed:
-        await fanout.unfollowed(ctx.timelines, target_id, blocker_id)
-        await ctx.broker.publish(f"follows:{target_id}", {"type": "follows"})
-
-
 @handles("graph.sync_blocked_by")
 async def sync_blocked_by(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Make ``blocked_by`` on the blocked person's shard say what ``blocks`` says (the truth,
-    on the blocker's shard), then let the blocked person's open streams reload whom they
-    do not see. Idempotent and order-proof, as ``sync_in_edge``."""
+    """Bring the blocked person's shard in line with the block (the truth, on the blocker's
+    shard): while it holds, the ``blocked_by`` in-edge is there and their follow of the
+    blocker is gone (with its counter and in-edge sync, as an unfollow); once lifted, the
+    in-edge goes (follows removed by it stay removed). Idempotent and order-proof, as
+    ``sync_in_edge``; then the blocked person's open streams reload whom they do not see."""
     blocker_id, target_id = payload["blocker_id"], payload["target_id"]
+    unfollowed = False
     async with ctx.shards.for_id(target_id).write() as conn:
         await lock_for_transaction(conn, "block", blocker_id, target_id)
         if await is_blocking(ctx.shards, blocker_id, target_id):
             await insert_if_absent(
                 conn, blocked_by, account_id=target_id, blocker_id=blocker_id, created_at=utcnow()
             )
+            unfollowed = await remove_out_edge(conn, target_id, blocker_id)
         else:
             await conn.execute(
                 delete(blocked_by).where(
                     blocked_by.c.account_id == target_id, blocked_by.c.blocker_id == blocker_id
                 )
             )
+    if unfollowed:
+        await fanout.unfollowed(ctx.timelines, target_id, blocker_id)
     await ctx.broker.publish(f"follows:{target_id}", {"type": "follows"})

@@ -100,8 +100,8 @@ async def remove_out_edge(conn, follower_id: int, followee_id: int) -> bool:
 
 async def block(shards: ShardSet, blocker: Account, target: Account) -> bool:
     """Block ``target``: in one transaction on the blocker's shard, the block, the blocker's
-    follow of the target undone, and a job to undo the target's follow of the blocker (on
-    the target's shard). True if the block is new."""
+    follow of the target undone, and the job that brings the target's shard along (their
+    follow of the blocker undone, the ``blocked_by`` in-edge). True if the block is new."""
     if blocker.id == target.id:
         raise InvalidInput(_("You cannot block yourself."))
     async with shards.for_id(blocker.id).write() as conn:
@@ -109,38 +109,27 @@ async def block(shards: ShardSet, blocker: Account, target: Account) -> bool:
             conn, blocks, account_id=blocker.id, target_id=target.id, created_at=utcnow()
         )
         await remove_out_edge(conn, blocker.id, target.id)
-        await enqueue_drop_blocked_follow(conn, blocker.id, target.id, owner_id=blocker.id)
-        await _queue_block_sync(conn, blocker.id, target.id)
+        await queue_block_sync(conn, blocker.id, target.id, owner_id=blocker.id)
     return created
-
-
-async def enqueue_drop_blocked_follow(conn, blocker_id: int, target_id: int, *, owner_id: int):
-    """Queue the removal of ``target_id``'s follow of ``blocker_id`` (``graph.drop_blocked_
-    follow``, idempotent) on ``conn``, the shard of ``owner_id``."""
-    await enqueue(
-        conn,
-        "graph.drop_blocked_follow",
-        {"blocker_id": blocker_id, "target_id": target_id},
-        owner_id=owner_id,
-    )
 
 
 async def unblock(shards: ShardSet, blocker: Account, target: Account) -> bool:
     """Lift a block (follows removed by it stay removed)."""
     async with shards.for_id(blocker.id).write() as conn:
         removed = await _delete_relation(conn, blocks, blocker.id, target.id)
-        await _queue_block_sync(conn, blocker.id, target.id)
+        await queue_block_sync(conn, blocker.id, target.id, owner_id=blocker.id)
     return removed
 
 
-async def _queue_block_sync(conn, blocker_id: int, target_id: int) -> None:
-    """The in-edge (``blocked_by`` on the target's shard) follows the block, by a job that
-    reads the block itself: a block and a quick unblock converge in either order."""
+async def queue_block_sync(conn, blocker_id: int, target_id: int, *, owner_id: int) -> None:
+    """Queue ``graph.sync_blocked_by`` on ``conn`` (the shard of ``owner_id``): it brings the
+    target's shard in line with the block (the in-edge, and their follow of the blocker
+    undone), reading the block itself, so a block and a quick unblock converge in any order."""
     await enqueue(
         conn,
         "graph.sync_blocked_by",
         {"blocker_id": blocker_id, "target_id": target_id},
-        owner_id=blocker_id,
+        owner_id=owner_id,
     )
 
 
