@@ -10,7 +10,7 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, any_grant, maybe_user, user
-from twoorl.api.common import account_or_404, entities
+from twoorl.api.common import account_or_404, accounts_page, entities
 from twoorl.api.errors import ApiError
 from twoorl.api.oauth import token_entity
 from twoorl.api.paging import Cursor, fetch_window, link_header
@@ -241,13 +241,7 @@ async def account_statuses(
 
 async def _people_page(request, response, svc, viewer, account_id: str, page_of) -> list:
     owner = await account_or_404(svc.shards, account_id)
-    params = await Params.read(request)
-    cursor = Cursor.from_params(params, default=40, most=80)
-    page = await page_of(svc.shards, owner.id, before=cursor.max_id, limit=cursor.limit)
-    link_header(
-        request, response, site_url(request), page.account_ids, page.next_cursor is not None
-    )
-    return await entities(request, viewer).accounts_in_order(page.account_ids)
+    return await accounts_page(request, response, owner.id, viewer, page_of)
 
 
 @router.get("/{account_id}/followers", response_model=list[schemas.Account])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api.entities import Entities
 from twoorl.api.errors import ApiError
+from twoorl.api.paging import Cursor, link_header
+from twoorl.api.params import Params
 from twoorl.graph.blocks import hidden_from_viewer
 from twoorl.i18n import _
 from twoorl.ids import parse_id
@@ -41,3 +43,19 @@ async def visible_post_or_404(shards: ShardSet, post_id: str, viewer: Account | 
     if await hidden_from_viewer(shards, post.author_id, viewer):
         raise ApiError(404, _("Record not found"))
     return post
+
+
+async def accounts_page(
+    request: Request, response: Response, owner_id: int, viewer: Account | None, page_of
+) -> list:
+    """A page of one of ``owner_id``'s lists of people (followers, following, blocked,
+    muted): ``page_of(shards, owner_id, before=, limit=)``, 40 by default, paged by Link."""
+    params = await Params.read(request)
+    cursor = Cursor.from_params(params, default=40, most=80)
+    page = await page_of(
+        services(request).shards, owner_id, before=cursor.max_id, limit=cursor.limit
+    )
+    link_header(
+        request, response, site_url(request), page.account_ids, page.next_cursor is not None
+    )
+    return await entities(request, viewer).accounts_in_order(page.account_ids)
