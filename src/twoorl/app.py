@@ -22,6 +22,7 @@ from twoorl.i18n import _
 from twoorl.i18n.negotiation import LANG_COOKIE, choose_locale
 from twoorl.notifications.service import unread_count
 from twoorl.oauth.service import OAuthError
+from twoorl.runtime.services import Services
 from twoorl.settings import Settings, load_settings
 from twoorl.storage.migrate import migrate_shards
 from twoorl.storage.shards import ShardTimeout
@@ -33,6 +34,7 @@ from twoorl.web import (
     language,
     live,
     notifications,
+    oauth_consent,
     posts,
     profiles,
     reactions,
@@ -42,7 +44,6 @@ from twoorl.web import (
     timelines,
 )
 from twoorl.web.auth import optional_account
-from twoorl.web.services import Services
 from twoorl.web.templating import build_templates, render
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         language,
         timelines,
         notifications,
+        oauth_consent,
         live,
         reactions,
         reports,

@@ -24,10 +24,10 @@ def _settings() -> Settings:
 
 
 async def _migrate(settings: Settings) -> None:
+    from twoorl.runtime.services import build_shards
     from twoorl.storage.migrate import migrate_shards
-    from twoorl.storage.shards import ShardSet
 
-    shards = ShardSet(settings.shard_urls)
+    shards = build_shards(settings)
     try:
         await migrate_shards(shards)
     finally:
@@ -87,10 +87,9 @@ def worker(
 
 async def _work(settings: Settings, concurrency: int) -> None:
     from twoorl.live.broker import build_broker
-    from twoorl.storage.shards import ShardSet
-    from twoorl.web.services import build_timelines, build_worker
+    from twoorl.runtime.services import build_shards, build_timelines, build_worker
 
-    shards = ShardSet(settings.shard_urls)
+    shards = build_shards(settings)
     broker = build_broker(settings.redis_url)
     timelines = build_timelines(settings)
     await broker.start()
@@ -126,7 +125,7 @@ def demo_data(
     """
     from twoorl.accounts.passwords import Passwords
     from twoorl.demo import DEMO_PASSWORD, DemoError, DemoSpec, populate
-    from twoorl.storage.shards import ShardSet
+    from twoorl.runtime.services import build_shards
 
     settings = _settings()
     try:
@@ -145,7 +144,7 @@ def demo_data(
     _run_migrations(settings)
 
     async def run():
-        shards = ShardSet(settings.shard_urls)
+        shards = build_shards(settings)
         try:
             return await populate(shards, spec, passwords=Passwords(settings.password_hash_profile))
         finally:
@@ -282,9 +281,9 @@ def _moderate(settings: Settings, action):
 
 
 async def _with_shards(settings: Settings, action):
-    from twoorl.storage.shards import ShardSet
+    from twoorl.runtime.services import build_shards
 
-    shards = ShardSet(settings.shard_urls)
+    shards = build_shards(settings)
     try:
         return await action(shards)
     finally:

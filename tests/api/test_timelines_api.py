@@ -18,12 +18,18 @@ from hypothesis import strategies as st
 from api_support import ApiUser, MakeUser, anonymous
 from conftest import forget_redis_prefix
 from twoorl.accounts import service as accounts
-from twoorl.api.paging import MAX_WINDOW_PROBES, Cursor, PageFetcher, fetch_window
 from twoorl.ids import EPOCH_MS, LOGICAL_SHARDS, MAX_ID, compose
 from twoorl.posts.models import Post
+from twoorl.runtime import actions
 from twoorl.storage.shards import ShardSet
-from twoorl.timelines.paging import Page, PageRequest, page_of
-from twoorl.web import actions
+from twoorl.timelines.paging import (
+    MAX_WINDOW_PROBES,
+    Page,
+    PageFetcher,
+    PageRequest,
+    page_of,
+    page_until_full,
+)
 
 on_three_shards = pytest.mark.parametrize("shard_urls", ["sqlite3", "postgres3"], indirect=True)
 
@@ -390,9 +396,9 @@ def test_min_id_pages_are_the_oldest_items_above_the_cursor(
     max_id = ids[len(ids) // 2] if bounded_above else None
     keep = (lambda post: post.id % 3 != 0) if filtered else (lambda post: True)
     reads: list[PageRequest] = []
-    cursor = Cursor(max_id=max_id, since_id=None, min_id=min_id, limit=limit)
-    window = asyncio.run(fetch_window(_in_memory_timeline(ids, reads), cursor, keep))
-    assert [post.id for post in window.items] == _expected_page(ids, min_id, max_id, limit, keep)
+    cursor = PageRequest(max_id=max_id, min_id=min_id, limit=limit)
+    page = asyncio.run(page_until_full(_in_memory_timeline(ids, reads), cursor, keep))
+    assert [post.id for post in page.posts] == _expected_page(ids, min_id, max_id, limit, keep)
     assert len(reads) <= MAX_WINDOW_PROBES
 
 
@@ -417,8 +423,8 @@ def test_min_id_takes_a_few_reads_on_real_timelines(
     ids = sorted(set(ids))
     min_id = ids[rnd.randrange(len(ids))]
     reads: list[PageRequest] = []
-    cursor = Cursor(max_id=None, since_id=None, min_id=min_id, limit=limit)
-    window = asyncio.run(fetch_window(_in_memory_timeline(ids, reads), cursor))
+    cursor = PageRequest(min_id=min_id, limit=limit)
+    page = asyncio.run(page_until_full(_in_memory_timeline(ids, reads), cursor))
     keep_all = lambda post: True  # noqa: E731
-    assert [post.id for post in window.items] == _expected_page(ids, min_id, None, limit, keep_all)
+    assert [post.id for post in page.posts] == _expected_page(ids, min_id, None, limit, keep_all)
     assert len(reads) <= 8, len(reads)

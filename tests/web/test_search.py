@@ -246,10 +246,10 @@ async def test_the_header_has_a_search_box_and_signed_out_search_works(people, s
 
 
 async def test_the_api_search_uses_the_full_text_index(people, shards) -> None:
-    """``posts_containing`` (the API's) finds every word, in any order; a phrase in order."""
+    """``search_posts`` (pages and the API) finds every word, in any order; a phrase in order."""
     ana = await people("ana")
     await say(ana, "concatenate the strings")
-    found = await search_service.posts_containing(shards, "concatenate strings", limit=5)
+    found = await search_service.search_posts(shards, "concatenate strings", limit=5)
     assert [p.text for p in found] == ["concatenate the strings"]
-    assert await search_service.posts_containing(shards, "strings concatenate!", limit=5)
-    assert await search_service.posts_containing(shards, '"strings the"', limit=5) == []
+    assert await search_service.search_posts(shards, "strings concatenate!", limit=5)
+    assert await search_service.search_posts(shards, '"strings the"', limit=5) == []

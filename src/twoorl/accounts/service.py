@@ -115,6 +115,21 @@ async def get_many(shards: ShardSet, account_ids: Iterable[int]) -> dict[int, Ac
     return {row.id: Account.from_row(row) for row in rows}
 
 
+async def get_many_with_usernames(
+    shards: ShardSet, account_ids: Iterable[int], usernames: Iterable[str]
+) -> dict[int, Account]:
+    """The accounts with these ids and those with these (any-case) usernames, in one
+    statement on the directory: a page's authors and the people its posts mention."""
+    wanted = sorted(set(account_ids))
+    keys = sorted({u.lower() for u in usernames if USERNAME_RE.fullmatch(u)})
+    if not wanted and not keys:
+        return {}
+    condition = or_(accounts.c.id.in_(wanted), accounts.c.username_key.in_(keys))
+    async with shards.directory.read() as conn:
+        rows = (await conn.execute(select(accounts).where(condition))).all()
+    return {row.id: Account.from_row(row) for row in rows}
+
+
 async def get_by_username(shards: ShardSet, username: str) -> Account | None:
     if not USERNAME_RE.fullmatch(username):
         return None  # cannot exist; also keeps stray bytes (NUL) away from the database

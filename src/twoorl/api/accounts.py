@@ -13,7 +13,7 @@ from twoorl.api.auth import ServicesDep, any_grant, maybe_user, user
 from twoorl.api.common import account_or_404, accounts_page, entities
 from twoorl.api.errors import ApiError
 from twoorl.api.oauth import token_entity
-from twoorl.api.paging import Cursor, fetch_window, link_header
+from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.errors import Conflict, TwoorlError
 from twoorl.graph import blocks as graph_blocks
@@ -23,10 +23,10 @@ from twoorl.oauth import scopes as scope_names
 from twoorl.oauth import service as oauth
 from twoorl.oauth.models import Grant
 from twoorl.posts.text import hashtags, normalize_tag
+from twoorl.runtime import actions
+from twoorl.runtime.http import enforce_rate_limit, site_url
 from twoorl.timelines import service as timelines
-from twoorl.web import actions
-from twoorl.web.security import enforce_rate_limit
-from twoorl.web.services import site_url
+from twoorl.timelines.paging import page_until_full
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
@@ -186,7 +186,7 @@ async def search_accounts(
     request: Request, svc: ServicesDep, viewer: Account = user("read:accounts")
 ) -> list[schemas.Account]:
     params = await Params.read(request)
-    cursor = Cursor.from_params(params)
+    cursor = page_request(params)
     found = await accounts.search_by_name(
         svc.shards, params.text("q", "", max_length=1000), limit=cursor.limit
     )
@@ -229,14 +229,12 @@ async def account_statuses(
             return False
         return not tagged or normalize_tag(tagged) in hashtags(post.text)
 
-    window = await fetch_window(
-        lambda page: timelines.by_author(svc.shards, author.id, page),
-        Cursor.from_params(params),
-        keep,
+    page = await page_until_full(
+        lambda read: timelines.by_author(svc.shards, author.id, read), page_request(params), keep
     )
-    link_header(request, response, site_url(request), [p.id for p in window.items], window.has_more)
+    link_header(request, response, site_url(request), [p.id for p in page.posts], page.has_more)
     # A muted person's own posts still show on their profile (their reposts of others too).
-    return await entities(request, viewer).statuses(window.items, keep_author_id=author.id)
+    return await entities(request, viewer).statuses(page.posts, keep_author_id=author.id)
 
 
 async def _people_page(request, response, svc, viewer, account_id: str, page_of) -> list:

@@ -17,8 +17,8 @@ from twoorl.i18n import _
 from twoorl.oauth import scopes as scope_names
 from twoorl.oauth.models import Grant
 from twoorl.oauth.service import grant_for_token
-from twoorl.web.security import client_ip
-from twoorl.web.services import Services, services
+from twoorl.runtime.http import client_ip, services
+from twoorl.runtime.services import Services
 
 
 def bearer_token(request: Request, *, allow_query: bool = False) -> str | None:

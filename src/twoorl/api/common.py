@@ -8,19 +8,19 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api.entities import Entities
 from twoorl.api.errors import ApiError
-from twoorl.api.paging import Cursor, link_header
+from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.graph.blocks import hidden_from_viewer
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts.models import Post
 from twoorl.posts.service import get_post
+from twoorl.runtime.http import services, site_url
 from twoorl.storage.shards import ShardSet
-from twoorl.web.services import services, site_url
 
 
 def entities(request: Request, viewer: Account | None) -> Entities:
-    return Entities(services(request).shards, site_url(request), viewer.id if viewer else None)
+    return Entities(services(request).shards, site_url(request), viewer)
 
 
 async def account_or_404(shards: ShardSet, account_id: str) -> Account:
@@ -51,7 +51,7 @@ async def accounts_page(
     """A page of one of ``owner_id``'s lists of people (followers, following, blocked,
     muted): ``page_of(shards, owner_id, before=, limit=)``, 40 by default, paged by Link."""
     params = await Params.read(request)
-    cursor = Cursor.from_params(params, default=40, most=80)
+    cursor = page_request(params, default=40, most=80)
     page = await page_of(
         services(request).shards, owner_id, before=cursor.max_id, limit=cursor.limit
     )

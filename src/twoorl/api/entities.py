@@ -1,8 +1,10 @@
-"""Domain objects as Mastodon entities, built in batches: a page of statuses costs a fixed
-number of queries (posts, accounts, counts, reactions, mentions), whatever its length."""
+"""Domain objects as Mastodon entities: a formatter over ``timelines.visible``, which
+decides what the viewer sees and loads it in batches (a fixed number of queries per page,
+whatever its length)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,14 +14,13 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.identicon import gravatar_url
 from twoorl.accounts.models import Account, Counts
 from twoorl.api import schemas
-from twoorl.graph.blocks import hidden_ids
 from twoorl.ids import timestamp_ms_of
 from twoorl.notifications.service import Kind, Notification
-from twoorl.posts.models import Post, Reactions
+from twoorl.posts.models import Post, PostView
 from twoorl.posts.service import get_posts
-from twoorl.posts.text import hashtags, mentioned_usernames, render_html
-from twoorl.reactions.service import reactions_for
+from twoorl.posts.text import hashtags, render_html
 from twoorl.storage.shards import ShardSet
+from twoorl.timelines.visible import visible
 
 NOTIFICATION_TYPES: dict[Kind, str] = {
     Kind.MENTION: "mention",
@@ -42,11 +43,11 @@ def paragraph(html: str) -> str:
 @dataclass
 class Entities:
     """Builds entities for one request: ``base_url`` makes every link absolute and
-    ``viewer_id`` fills in the viewer's own likes and reposts."""
+    ``viewer`` fills in the viewer's own likes and reposts and decides what they see."""
 
     shards: ShardSet
     base_url: str
-    viewer_id: int | None = None
+    viewer: Account | None = None
 
     # Accounts
 
@@ -130,88 +131,50 @@ class Entities:
         source_text: bool = False,
         hide_muted: bool = True,
         keep_author_id: int | None = None,
-    ):
-        """Statuses for timeline entries, in order. A repost becomes a status of its own whose
-        ``reblog`` is the original; a repost of a deleted post is left out, and so (with
-        ``hide_muted``) are the posts of people the viewer muted or blocked, reposts by and of
-        them too, except ``keep_author_id``'s."""
-        entries = list(entries)
-        hidden = (
-            await hidden_ids(self.shards, self.viewer_id) - {keep_author_id}
-            if hide_muted
-            else frozenset()
-        )
-        originals = await get_posts(self.shards, [e.repost_of_id for e in entries if e.is_repost])
-        contents = {e.id: e for e in entries if not e.is_repost} | originals
-        mentioned = {
-            name.lower() for post in contents.values() for name in mentioned_usernames(post.text)
-        }
-        mention_ids = await accounts.ids_for_usernames(self.shards, mentioned)
-        people = await accounts.get_many(
+    ) -> list[schemas.Status]:
+        """Statuses for timeline entries, in order, as ``timelines.visible`` decides what the
+        viewer sees. A repost becomes a status of its own whose ``reblog`` is the original;
+        ``hide_muted=False`` for posts asked for by id (shown even if their author is muted,
+        as on Mastodon)."""
+        seen = await visible(
             self.shards,
-            [e.author_id for e in entries]
-            + [p.author_id for p in contents.values()]
-            + list(mention_ids.values()),
+            entries,
+            self.viewer,
+            keep_author_id=keep_author_id,
+            hide=hide_muted,
+            account_stats=True,
         )
-        built = await self.accounts(people.values())
-        reactions = await reactions_for(self.shards, contents, self.viewer_id)
-        shown: list[schemas.Status] = []
-        for entry in entries:
-            content = originals.get(entry.repost_of_id or 0) if entry.is_repost else entry
-            if content is None or content.author_id not in people:
-                continue
-            if entry.author_id in hidden or content.author_id in hidden:
-                continue  # muted or blocked by the viewer
-            if people[content.author_id].suspended or (
-                entry.is_repost and entry.author_id in people and people[entry.author_id].suspended
-            ):
-                continue  # suspended accounts' posts leave every timeline
-            status = self._status(
-                content, people, built, mention_ids, reactions[content.id], source_text
-            )
-            if entry.is_repost:
-                if entry.author_id not in people:
-                    continue
-                status = self._reblog(entry, people[entry.author_id], built, status)
+        built: dict[int, schemas.Account] = {}
+
+        def account(person: Account) -> schemas.Account:
+            if person.id not in built:
+                built[person.id] = self._account(person, *seen.stats[person.id])
+            return built[person.id]
+
+        shown = []
+        for view in seen.posts:
+            status = self._status(view, account(view.author), source_text)
+            if view.reposted_by is not None:
+                status = self._reblog(view, account(view.reposted_by), status)
             shown.append(status)
         return shown
 
     async def status(self, post: Post, *, source_text: bool = False) -> schemas.Status | None:
-        # One status asked for by id is shown even if its author is muted (as on Mastodon).
         found = await self.statuses([post], source_text=source_text, hide_muted=False)
         return found[0] if found else None
 
     def status_url(self, author: Account, post_id: int) -> str:
         return f"{self.base_url}/@{author.username}/{post_id}"
 
-    def _status(
-        self,
-        post: Post,
-        people: dict[int, Account],
-        built: dict[int, schemas.Account],
-        mention_ids: dict[str, int],
-        reactions: Reactions,
-        source_text: bool,
-    ) -> schemas.Status:
-        author = people[post.author_id]
-        mentions = []
-        for name in mentioned_usernames(post.text):
-            person = people.get(mention_ids.get(name.lower(), 0))
-            if person:
-                mentions.append(
-                    schemas.Mention(
-                        id=str(person.id),
-                        username=person.username,
-                        url=self.account_url(person),
-                        acct=person.username,
-                    )
-                )
+    def _status(self, view: PostView, author: schemas.Account, source_text: bool) -> schemas.Status:
+        post, reactions = view.post, view.reactions
+        viewer_id = self.viewer.id if self.viewer else None
         return schemas.Status(
             id=str(post.id),
-            uri=f"{self.base_url}/users/{author.username}/statuses/{post.id}",
-            url=self.status_url(author, post.id),
+            uri=f"{self.base_url}/users/{view.author.username}/statuses/{post.id}",
+            url=self.status_url(view.author, post.id),
             created_at=created_at(post.id),
-            account=built[author.id],
+            account=author,
             content=paragraph(str(render_html(post.text, self.base_url))),
             text=post.text if source_text else None,
             visibility="public",
@@ -219,7 +182,15 @@ class Entities:
             spoiler_text="",
             media_attachments=[],
             application=None,
-            mentions=mentions,
+            mentions=[
+                schemas.Mention(
+                    id=str(person.id),
+                    username=person.username,
+                    url=self.account_url(person),
+                    acct=person.username,
+                )
+                for person in view.mentions
+            ],
             tags=[
                 schemas.StatusTag(name=tag, url=f"{self.base_url}/tags/{quote(tag)}")
                 for tag in hashtags(post.text)
@@ -237,27 +208,24 @@ class Entities:
             card=None,
             language=None,
             edited_at=None,
-            favourited=reactions.liked if self.viewer_id else None,
-            reblogged=reactions.reposted if self.viewer_id else None,
-            muted=False if self.viewer_id else None,  # conversations: Twoorl has none
-            bookmarked=False if self.viewer_id else None,
-            pinned=False if self.viewer_id and post.author_id == self.viewer_id else None,
+            favourited=reactions.liked if viewer_id else None,
+            reblogged=reactions.reposted if viewer_id else None,
+            muted=False if viewer_id else None,  # conversations: Twoorl has none
+            bookmarked=False if viewer_id else None,
+            pinned=False if viewer_id and post.author_id == viewer_id else None,
         )
 
     def _reblog(
-        self,
-        entry: Post,
-        reposter: Account,
-        built: dict[int, schemas.Account],
-        original: schemas.Status,
+        self, view: PostView, reposter: schemas.Account, original: schemas.Status
     ) -> schemas.Status:
+        username = view.reposted_by.username if view.reposted_by else ""
         return original.model_copy(
             update={
-                "id": str(entry.id),
-                "uri": f"{self.base_url}/users/{reposter.username}/statuses/{entry.id}/activity",
+                "id": str(view.entry_id),
+                "uri": f"{self.base_url}/users/{username}/statuses/{view.entry_id}/activity",
                 "url": None,
-                "created_at": created_at(entry.id),
-                "account": built[reposter.id],
+                "created_at": created_at(view.entry_id),
+                "account": reposter,
                 "content": "",
                 "text": None,
                 "mentions": [],
@@ -275,11 +243,15 @@ class Entities:
     # Notifications
 
     async def notifications(self, found: list[Notification]) -> list[schemas.Notification]:
-        people = await accounts.get_many(self.shards, [n.actor_id for n in found])
-        built = await self.accounts(people.values())
-        posts = await get_posts(self.shards, [n.post_id for n in found if n.post_id])
+        people, posts = await asyncio.gather(
+            accounts.get_many(self.shards, [n.actor_id for n in found]),
+            get_posts(self.shards, [n.post_id for n in found if n.post_id]),
+        )
         # Notifications from muted or blocked people are left out in SQL (notifications.service).
-        statuses = {int(s.id): s for s in await self.statuses(posts.values(), hide_muted=False)}
+        built, about = await asyncio.gather(
+            self.accounts(people.values()), self.statuses(posts.values(), hide_muted=False)
+        )
+        statuses = {int(s.id): s for s in about}
         shown = []
         for item in found:
             if item.actor_id not in built:

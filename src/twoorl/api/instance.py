@@ -14,8 +14,8 @@ from twoorl.accounts.tables import account_counters, accounts
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, counted
 from twoorl.i18n import _
+from twoorl.runtime.http import site_url
 from twoorl.storage.shards import ShardSet
-from twoorl.web.services import site_url
 
 router = APIRouter(prefix="/api", tags=["instance"], dependencies=[Depends(counted)])
 MASTODON_VERSION = "4.2.0"

@@ -10,12 +10,12 @@ from twoorl.api.auth import ServicesDep, user
 from twoorl.api.common import entities
 from twoorl.api.entities import NOTIFICATION_TYPES
 from twoorl.api.errors import ApiError
-from twoorl.api.paging import Cursor, link_header
+from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.notifications import service as notifications
-from twoorl.web.services import site_url
+from twoorl.runtime.http import site_url
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -28,7 +28,7 @@ async def list_notifications(
     me: Account = user("read:notifications"),
 ) -> list[schemas.Notification]:
     params = await Params.read(request)
-    cursor = Cursor.from_params(params, default=40, most=80)
+    cursor = page_request(params, default=40, most=80)
     wanted = set(params.texts("types")) or set(NOTIFICATION_TYPES.values())
     wanted -= set(params.texts("exclude_types"))
     kinds = [kind for kind, name in NOTIFICATION_TYPES.items() if name in wanted]

@@ -11,15 +11,17 @@ from twoorl.accounts.models import Account
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, maybe_user
 from twoorl.api.common import entities
-from twoorl.api.paging import Cursor
+from twoorl.api.paging import page_request
 from twoorl.api.params import Params
 from twoorl.graph.service import followed_among
 from twoorl.ids import parse_id
 from twoorl.posts.models import Post
 from twoorl.posts.service import get_post
+from twoorl.runtime.http import site_url
+from twoorl.runtime.services import Services
 from twoorl.search import service as search
+from twoorl.search.filters import hidden_account_ids
 from twoorl.timelines.paging import MAX_PAGE_SIZE
-from twoorl.web.services import Services, site_url
 
 router = APIRouter(prefix="/api/v2/search", tags=["search"])
 TYPES = ("accounts", "statuses", "hashtags")
@@ -37,7 +39,7 @@ async def search_everything(
     query = search.clean_query(params.text("q", "", max_length=1_000_000))
     wanted = params.text("type", max_length=20)
     kinds = (wanted,) if wanted in TYPES else TYPES
-    cursor = Cursor.from_params(params)
+    cursor = page_request(params)
     raw_offset = params.text("offset", max_length=10) or "0"
     offset = int(raw_offset) if raw_offset.isascii() and raw_offset.isdigit() else 0
     if not query or offset + cursor.limit > MAX_RESULTS:
@@ -52,6 +54,8 @@ async def search_everything(
             return EMPTY
         built = entities(request, viewer)
         if is_account:
+            if local.id in await hidden_account_ids(svc.shards, viewer):
+                return EMPTY
             return schemas.Search(accounts=[await built.account(local)], statuses=[], hashtags=[])
         return schemas.Search(accounts=[], statuses=await built.statuses([local]), hashtags=[])
 
@@ -60,15 +64,20 @@ async def search_everything(
     found_posts: list[Post] = []
     tags: list[str] = []
     if "accounts" in kinds:
-        people = await _accounts(svc, base, query, window)
+        people = await _accounts(svc, base, query, window, viewer)
         if viewer is not None and params.flag("following"):
             followed = await followed_among(svc.shards, viewer.id, [p.id for p in people])
             people = [p for p in people if p.id in followed]
         people = people[offset:window]
     if "statuses" in kinds:
         author_id = params.id("account_id")
-        found_posts = await search.posts_containing(
-            svc.shards, query, max_id=cursor.max_id, limit=window, author_id=author_id
+        found_posts = await search.search_posts(
+            svc.shards,
+            query,
+            max_id=cursor.max_id,
+            limit=window,
+            author_id=author_id,
+            viewer=viewer,
         )
         found_posts = found_posts[offset:window]
     if "hashtags" in kinds and "@" not in query:
@@ -84,23 +93,21 @@ async def search_everything(
     )
 
 
-async def _accounts(svc: Services, base: str, query: str, limit: int) -> list[Account]:
-    """People by username or display name prefix, an exact username first. ``name@domain``
-    (Mastodon's address form) finds ``name`` when the domain is this site's, and nobody
-    elsewhere: Twoorl does not federate."""
+async def _accounts(
+    svc: Services, base: str, query: str, limit: int, viewer: Account | None
+) -> list[Account]:
+    """People by username or display name prefix (``search.people``: hidden people left
+    out, an exact username first). ``name@domain`` (Mastodon's address form) finds ``name``
+    when the domain is this site's, and nobody elsewhere: Twoorl does not federate."""
     name = query.removeprefix("@")
     if "@" in name:
         name, _at, domain = name.partition("@")
         host = urlparse(base)
         if domain.lower() not in {host.netloc.lower(), (host.hostname or "").lower()}:
             return []
-        exact = await accounts.get_by_username(svc.shards, name)
-        return [exact] if exact else []
-    found = await accounts.search_by_name(svc.shards, name, limit=limit)
-    exact = await accounts.get_by_username(svc.shards, name)
-    if exact is None:
-        return found
-    return [exact, *(person for person in found if person.id != exact.id)][:limit]
+        found = await search.people(svc.shards, name, limit=limit, viewer=viewer)
+        return [person for person in found if person.username.lower() == name.lower()]
+    return await search.people(svc.shards, name, limit=limit, viewer=viewer)
 
 
 async def _resolve_local_url(svc: Services, base: str, query: str) -> Account | Post | None:

@@ -9,13 +9,13 @@ from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, maybe_user, user
 from twoorl.api.common import entities, post_or_404, visible_post_or_404
 from twoorl.api.errors import ApiError
-from twoorl.api.paging import Cursor, link_header
+from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.i18n import _
 from twoorl.posts import service as posts
 from twoorl.reactions.service import reactors_window, repost_id_of
-from twoorl.web import actions
-from twoorl.web.services import site_url
+from twoorl.runtime import actions
+from twoorl.runtime.http import site_url
 
 router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
 # Every Twoorl post is public. "unlisted" is taken as public (nothing is hidden that the
@@ -152,7 +152,7 @@ async def _reactors(request, response, svc, viewer, status_id: str, kind: str):
     target = await post_or_404(svc.shards, status_id)
     original_id = target.repost_of_id or target.id
     params = await Params.read(request)
-    cursor = Cursor.from_params(params, default=40, most=80)
+    cursor = page_request(params, default=40, most=80)
     ids, has_more = await reactors_window(
         svc.shards,
         original_id,

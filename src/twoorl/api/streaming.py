@@ -27,7 +27,7 @@ from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_post
 from twoorl.posts.text import hashtags, normalize_tag
 from twoorl.reactions.service import repost_id_of
-from twoorl.web.services import Services
+from twoorl.runtime.services import Services
 
 router = APIRouter(prefix="/api/v1/streaming", tags=["streaming"])
 FOLLOWEES_REFRESH_SECONDS = 60

@@ -10,12 +10,13 @@ from twoorl.accounts.models import Account
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, maybe_user, user
 from twoorl.api.common import entities
-from twoorl.api.paging import Cursor, PageFetcher, fetch_window, link_header
+from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.posts.models import Post
 from twoorl.posts.text import hashtags, normalize_tag, strip_control_characters
+from twoorl.runtime.http import site_url
 from twoorl.timelines import service as timelines
-from twoorl.web.services import site_url
+from twoorl.timelines.paging import PageFetcher, page_until_full
 
 router = APIRouter(prefix="/api/v1/timelines", tags=["timelines"])
 MAX_EXTRA_TAGS = 4
@@ -28,9 +29,9 @@ async def _timeline(
     fetch: PageFetcher,
     keep: Callable[[Post], bool] = lambda post: True,
 ) -> list[schemas.Status]:
-    window = await fetch_window(fetch, Cursor.from_params(await Params.read(request)), keep)
-    link_header(request, response, site_url(request), [p.id for p in window.items], window.has_more)
-    return await entities(request, viewer).statuses(window.items)
+    page = await page_until_full(fetch, page_request(await Params.read(request)), keep)
+    link_header(request, response, site_url(request), [p.id for p in page.posts], page.has_more)
+    return await entities(request, viewer).statuses(page.posts)
 
 
 @router.get("/home", response_model=list[schemas.Status])

@@ -1,13 +1,13 @@
 """Gathering a feed's entries from the timelines: the newest ``FEED_SIZE`` posts, reposts
-left out (and, for the friends feed, the owner's own posts), authors attached."""
+left out (and, for the friends feed, the owner's own posts), as ``timelines.visible`` shows
+them to a reader who is signed out (the friends feed: to its owner)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from twoorl import i18n
-from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.feeds.models import Feed, FeedEntry, profile_url
 from twoorl.i18n import _
@@ -16,16 +16,12 @@ from twoorl.ids import EPOCH_MS
 from twoorl.posts.models import Post
 from twoorl.storage.shards import ShardSet
 from twoorl.timelines import service as timelines
-from twoorl.timelines.service import MAX_PAGE_SIZE, Page, PageRequest
+from twoorl.timelines.paging import PageFetcher, PageRequest, page_until_full
+from twoorl.timelines.visible import visible
 
 FEED_SIZE = 20
-# Timeline entries read at most while looking for FEED_SIZE posts to keep: a home timeline
-# full of reposts or of the owner's own posts gives a shorter feed rather than a slow one.
-MAX_SCANNED = 10 * MAX_PAGE_SIZE
 # Last-Modified of the everyone-feed before anyone has posted: the id epoch.
 ID_EPOCH = datetime.fromtimestamp(EPOCH_MS / 1000, tz=UTC)
-
-PageFetcher = Callable[[PageRequest], Awaitable[Page]]
 
 
 def choose_locale(requested: str | None) -> tuple[str, bool]:
@@ -81,7 +77,11 @@ async def friends_feed(
         return _is_post(post) and post.author_id != account.id
 
     entries = await _entries(
-        shards, lambda request: timelines.home(shards, account.id, request), keep, base_url
+        shards,
+        lambda request: timelines.home(shards, account.id, request),
+        keep,
+        base_url,
+        reader=account,
     )
     return Feed(
         title=_("Posts by people %(name)s follows") % {"name": account.name},
@@ -101,31 +101,14 @@ def _is_post(post: Post) -> bool:
 
 
 async def _entries(
-    shards: ShardSet, fetch: PageFetcher, keep: Callable[[Post], bool], base_url: str
+    shards: ShardSet,
+    fetch: PageFetcher,
+    keep: Callable[[Post], bool],
+    base_url: str,
+    reader: Account | None = None,
 ) -> list[FeedEntry]:
-    kept = await _newest_kept(fetch, keep)
-    authors = await accounts.get_many(shards, [post.author_id for post in kept])
-    return [
-        FeedEntry(post=post, author=authors[post.author_id], base_url=base_url)
-        for post in kept
-        if post.author_id in authors
-    ]
-
-
-async def _newest_kept(fetch: PageFetcher, keep: Callable[[Post], bool]) -> list[Post]:
-    """Page through a timeline, newest first, until FEED_SIZE posts pass ``keep``."""
-    kept: list[Post] = []
-    seen: set[int] = set()
-    max_id: int | None = None
-    scanned = 0
-    while len(kept) < FEED_SIZE and scanned < MAX_SCANNED:
-        page = await fetch(PageRequest(max_id=max_id, limit=MAX_PAGE_SIZE))
-        scanned += len(page.posts)
-        for post in page.posts:
-            if post.id not in seen and keep(post):
-                seen.add(post.id)
-                kept.append(post)
-        if page.next_max_id is None:
-            break
-        max_id = page.next_max_id
-    return kept[:FEED_SIZE]
+    """The newest FEED_SIZE posts that pass ``keep``, as ``reader`` sees them (feeds are
+    public documents: signed out, except a friends feed, which is its owner's home)."""
+    page = await page_until_full(fetch, PageRequest(limit=FEED_SIZE), keep)
+    seen = await visible(shards, page.posts, reader)
+    return [FeedEntry(post=view.post, author=view.author, base_url=base_url) for view in seen.posts]

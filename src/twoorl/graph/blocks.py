@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from twoorl.accounts.models import Account
 from twoorl.graph.edges import ids_among
 from twoorl.graph.tables import blocked_by, blocks, mutes
-from twoorl.moderation.roles import Role, role_of
+from twoorl.moderation.roles import is_moderator
 from twoorl.storage.shards import ShardSet
 
 
@@ -54,28 +54,42 @@ def _blocks_either_way(account_id) -> list:
     ]
 
 
-async def hidden_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
+async def hidden_ids(
+    shards: ShardSet, viewer_id: int | None, *, include_blockers: bool = True
+) -> frozenset[int]:
     """Everyone whose posts and notifications ``viewer_id`` does not see: the people they
-    muted or blocked, and those who blocked them. One query on the viewer's shard."""
+    muted or blocked, and (``include_blockers``) those who blocked them. One query on the
+    viewer's shard."""
     if viewer_id is None:
         return frozenset()
+    statement = (
+        hidden_by(viewer_id)
+        if include_blockers
+        else union(
+            select(mutes.c.target_id).where(mutes.c.account_id == viewer_id),
+            select(blocks.c.target_id).where(blocks.c.account_id == viewer_id),
+        )
+    )
     async with shards.for_id(viewer_id).read() as conn:
-        return frozenset((await conn.execute(hidden_by(viewer_id))).scalars())
+        return frozenset((await conn.execute(statement)).scalars())
 
 
-async def blocks_either_way_ids(shards: ShardSet, viewer_id: int | None) -> frozenset[int]:
-    """The people ``viewer_id`` blocked and those who blocked them (search and the directory
-    leave both out): one query on the viewer's shard."""
-    if viewer_id is None:
+async def blocks_either_way_ids(shards: ShardSet, viewer: Account | None) -> frozenset[int]:
+    """The people ``viewer`` blocked and those who blocked them (search and the directory
+    leave both out; a moderator still finds who blocked them): one query on their shard."""
+    if viewer is None:
         return frozenset()
-    async with shards.for_id(viewer_id).read() as conn:
-        return frozenset((await conn.execute(union(*_blocks_either_way(viewer_id)))).scalars())
+    statements = _blocks_either_way(viewer.id)
+    if is_moderator(viewer):
+        statements = statements[:1]
+    async with shards.for_id(viewer.id).read() as conn:
+        return frozenset((await conn.execute(union(*statements))).scalars())
 
 
 async def hidden_from_viewer(shards: ShardSet, author_id: int, viewer: Account | None) -> bool:
     """Whether ``author_id`` blocked ``viewer``, so their profile and posts are not shown to
     them; moderators are never kept from seeing what they moderate."""
-    if viewer is None or viewer.id == author_id or role_of(viewer.role).at_least(Role.MODERATOR):
+    if viewer is None or viewer.id == author_id or is_moderator(viewer):
         return False
     return await is_blocked_by(shards, viewer.id, author_id)
 

@@ -70,6 +70,7 @@ class PostView:
     reposted_by: Account | None = None
     entry_id: int = 0  # the timeline entry (the repost's own id), for cursors
     reactions: Reactions = field(default_factory=Reactions)
+    mentions: tuple[Account, ...] = ()  # the people its @mentions name who exist
 
     @property
     def id(self) -> int:

@@ -57,7 +57,10 @@ async def create_post(
     idempotency_key: str | None = None,
 ) -> Post:
     """A new post. With ``idempotency_key``, a repeat of the same request (a client retrying
-    after a lost answer) returns the post the first one made."""
+    after a lost answer) returns the post the first one made. Suspended people cannot post
+    (their sessions and tokens end at suspension; this closes the race for every caller)."""
+    if author.suspended:
+        raise Forbidden(_("This account is suspended. It cannot sign in or post."))
     key_hash = hashlib.sha256(idempotency_key.encode()).hexdigest() if idempotency_key else None
     if key_hash and (earlier := await _post_for_key(shards, author.id, key_hash)):
         return earlier

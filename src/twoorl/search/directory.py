@@ -59,9 +59,9 @@ def parse_cursor(order: str, raw: str | None) -> tuple[int, int] | None:
 
 
 async def newest(
-    shards: ShardSet, *, before: int | None, limit: int = PER_PAGE, viewer_id: int | None = None
+    shards: ShardSet, *, before: int | None, limit: int = PER_PAGE, viewer: Account | None = None
 ) -> DirectoryPage:
-    hidden = await hidden_account_ids(shards, viewer_id)
+    hidden = await hidden_account_ids(shards, viewer)
     found = await _newest_accounts(shards, before or MAX_ID, limit + 1, hidden)
     more = len(found) > limit
     found = found[:limit]
@@ -90,10 +90,10 @@ async def most_followed(
     *,
     after: tuple[int, int] | None,
     limit: int = PER_PAGE,
-    viewer_id: int | None = None,
+    viewer: Account | None = None,
 ) -> DirectoryPage:
     """People by follower count, then newest; ``after`` is the last (followers, id) shown."""
-    hidden = await hidden_account_ids(shards, viewer_id)
+    hidden = await hidden_account_ids(shards, viewer)
     wanted = limit + 1
     ranked: list[tuple[int, int]] = []  # (followers, account id), descending
     if after is None or after[0] > 0:

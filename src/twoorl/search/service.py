@@ -10,6 +10,8 @@ Results are newest first, not ranked: search reads like a timeline and pages by 
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import Select, column, func, literal_column, select, table
 
 from twoorl.accounts import service as accounts
@@ -30,7 +32,6 @@ __all__ = [
     "hashtags",
     "parse",
     "people",
-    "posts_containing",
     "search_posts",
 ]
 
@@ -68,15 +69,20 @@ async def hashtags(shards: ShardSet, query: str, *, limit: int) -> list[str]:
 
 
 async def people(
-    shards: ShardSet, query: str, *, limit: int, viewer_id: int | None = None
+    shards: ShardSet, query: str, *, limit: int, viewer: Account | None = None
 ) -> list[Account]:
     """People whose username or display name starts with the query's first word (one indexed
-    query on the directory), hidden people left out."""
+    query on the directory), the one whose username it is first, hidden people left out
+    (``search.filters``: the same rules for pages and the API)."""
     name = clean_query(query).removeprefix("@").removeprefix("#").strip('"').strip()
     if not name:
         return []
-    hidden = await hidden_account_ids(shards, viewer_id)
+    hidden, exact = await asyncio.gather(
+        hidden_account_ids(shards, viewer), accounts.get_by_username(shards, name)
+    )
     found = await accounts.search_by_name(shards, name, limit=limit + len(hidden))
+    if exact is not None:
+        found = [exact, *(person for person in found if person.id != exact.id)]
     return [person for person in found if person.id not in hidden][:limit]
 
 
@@ -87,14 +93,14 @@ async def search_posts(
     max_id: int | None = None,
     limit: int,
     author_id: int | None = None,
-    viewer_id: int | None = None,
+    viewer: Account | None = None,
 ) -> list[Post]:
     """The newest ``limit`` posts (reposts excluded) matching ``query``, below ``max_id``,
     of one author's if ``author_id`` is given (then only their shard is asked)."""
     parsed = query if isinstance(query, SearchQuery) else parse(query)
     if parsed.is_empty or limit <= 0:
         return []
-    hidden = await hidden_account_ids(shards, viewer_id)
+    hidden = await hidden_account_ids(shards, viewer)
 
     async def fetch(shard: Shard, conn) -> list[Post]:
         statement = _statement(shard, parsed, limit, max_id)
@@ -144,15 +150,3 @@ def _statement(shard: Shard, parsed: SearchQuery, limit: int, max_id: int | None
         .order_by(_fts.c.rowid.desc())
         .limit(limit)
     )
-
-
-async def posts_containing(
-    shards: ShardSet,
-    query: str,
-    *,
-    max_id: int | None = None,
-    limit: int,
-    author_id: int | None = None,
-) -> list[Post]:
-    """The API's post search (``/api/v2/search``): :func:`search_posts` without a viewer."""
-    return await search_posts(shards, query, max_id=max_id, limit=limit, author_id=author_id)

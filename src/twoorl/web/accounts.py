@@ -15,15 +15,10 @@ from twoorl.graph import blocks as graph_blocks
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.oauth import service as oauth
+from twoorl.runtime.http import client_ip, enforce_rate_limit, services
+from twoorl.runtime.services import Services
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
-from twoorl.web.security import (
-    SESSION_COOKIE,
-    CsrfChecked,
-    client_ip,
-    enforce_rate_limit,
-    set_session_cookie,
-)
-from twoorl.web.services import Services, services
+from twoorl.web.security import SESSION_COOKIE, CsrfChecked, set_session_cookie
 from twoorl.web.templating import render
 
 router = APIRouter()

@@ -20,10 +20,11 @@ from twoorl.moderation import reports
 from twoorl.moderation import service as moderation
 from twoorl.moderation.roles import Role, role_of
 from twoorl.posts.service import get_post, get_posts
-from twoorl.web import actions
+from twoorl.runtime import actions
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.web.auth import required_account, safe_next
 from twoorl.web.security import CsrfChecked
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter(prefix="/admin")

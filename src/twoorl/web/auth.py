@@ -9,8 +9,8 @@ from fastapi import Depends, HTTPException, Request
 
 from twoorl.accounts.models import Account
 from twoorl.accounts.sessions import account_for_token
+from twoorl.runtime.http import services
 from twoorl.web.security import SESSION_COOKIE
-from twoorl.web.services import services
 
 
 async def optional_account(request: Request) -> Account | None:
@@ -52,7 +52,6 @@ def safe_next(path: str | None, default: str = "/") -> str:
     return default
 
 
-def viewer_id(request: Request) -> int | None:
-    """The signed-in account's id, if the request has been through ``optional_account``."""
-    account = getattr(request.state, "account", None)
-    return account.id if account else None
+def signed_in(request: Request) -> Account | None:
+    """The signed-in account, if the request has been through ``optional_account``."""
+    return getattr(request.state, "account", None)

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 
 from twoorl.graph.service import followed_among
 from twoorl.i18n import _
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.search import directory
 from twoorl.web.auth import MaybeAccount
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter()
@@ -28,17 +29,16 @@ async def users(
 ) -> Response:
     order = order if order in directory.ORDERS else "new"
     cursor = directory.parse_cursor(order, before)
-    viewer_id = viewer.id if viewer else None
     if order == "popular":
         page = await directory.most_followed(
-            svc.shards, after=cursor, limit=directory.PER_PAGE, viewer_id=viewer_id
+            svc.shards, after=cursor, limit=directory.PER_PAGE, viewer=viewer
         )
     else:
         page = await directory.newest(
             svc.shards,
             before=cursor[1] if cursor else None,
             limit=directory.PER_PAGE,
-            viewer_id=viewer_id,
+            viewer=viewer,
         )
     followed = (
         await followed_among(svc.shards, viewer.id, [e.account.id for e in page.entries])

@@ -22,7 +22,8 @@ from twoorl.feeds import service as feeds
 from twoorl.feeds.conditional import http_date, not_modified
 from twoorl.feeds.render import render
 from twoorl.i18n import _
-from twoorl.web.services import Services, services, site_url
+from twoorl.runtime.http import services, site_url
+from twoorl.runtime.services import Services
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]

@@ -11,9 +11,10 @@ from twoorl.accounts import service as accounts
 from twoorl.errors import InvalidInput
 from twoorl.i18n import LOCALES, _
 from twoorl.i18n.negotiation import LANG_COOKIE
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.web.auth import MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
-from twoorl.web.services import Services, services
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]

@@ -14,12 +14,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sse_starlette.sse import EventSourceResponse
 
-from twoorl.graph.blocks import hidden_ids
+from twoorl.accounts.models import Account
 from twoorl.graph.service import followee_ids
 from twoorl.live.events import shared_post
 from twoorl.notifications.service import unread_count
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
+from twoorl.timelines.visible import hidden_from
 from twoorl.web.auth import CurrentAccount, MaybeAccount
-from twoorl.web.services import Services, services
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]
@@ -39,37 +41,37 @@ async def public_stream(svc: ServicesDep, viewer: MaybeAccount) -> EventSourceRe
         async with svc.broker.subscribe(*channels) as queue:
             # The people the viewer muted or blocked: the page leaves their posts out, so
             # "new posts" does not count them (a mute or block publishes ``follows:``).
-            hidden = await hidden_ids(svc.shards, viewer.id if viewer else None)
+            hidden = await hidden_from(svc.shards, viewer)
             yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
                 if event["type"] == "follows":
-                    hidden = await hidden_ids(svc.shards, viewer.id if viewer else None)
+                    hidden = await hidden_from(svc.shards, viewer)
                 elif shared_post(event) and event["author_id"] not in hidden:
                     yield _post_event(event)
 
     return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS)
 
 
-async def _home_authors(svc: Services, account_id: int) -> set[int]:
+async def _home_authors(svc: Services, account: Account) -> set[int]:
     """Whose posts the home stream announces: the reader and their followees, less the people
     they muted or blocked (a mute or block publishes ``follows:`` so an open stream reloads)."""
-    authors = {account_id, *await followee_ids(svc.shards, account_id)}
-    return authors - await hidden_ids(svc.shards, account_id)
+    authors = {account.id, *await followee_ids(svc.shards, account.id)}
+    return authors - await hidden_from(svc.shards, account)
 
 
 @router.get("/stream/home")
 async def home_stream(svc: ServicesDep, account: CurrentAccount) -> EventSourceResponse:
     async def events() -> AsyncIterator[dict[str, str]]:
         async with svc.broker.subscribe("posts", f"follows:{account.id}") as queue:
-            authors = await _home_authors(svc, account.id)
+            authors = await _home_authors(svc, account)
             loaded_at = time.monotonic()
             yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
                 stale = time.monotonic() - loaded_at > FOLLOWEES_REFRESH_SECONDS
                 if event["type"] == "follows" or stale:
-                    authors = await _home_authors(svc, account.id)
+                    authors = await _home_authors(svc, account)
                     loaded_at = time.monotonic()
                 if event["type"] == "post" and event["author_id"] in authors:
                     yield _post_event(event)

@@ -12,8 +12,9 @@ from twoorl.i18n import _
 from twoorl.ids import MAX_ID
 from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_posts
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.web.auth import CurrentAccount
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter()

@@ -14,11 +14,12 @@ from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
-from twoorl.timelines.present import present
-from twoorl.web import actions
+from twoorl.runtime import actions
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
+from twoorl.timelines.visible import visible
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 from twoorl.web.timelines import home_page
 
@@ -97,12 +98,13 @@ async def permalink_page(
             _("@%(username)s has blocked you.") % {"username": author.username if author else ""}
         )
     ancestors, replies = await posts.thread(svc.shards, post, viewer.id if viewer else None)
-    shown = await present(
+    seen = await visible(
         svc.shards,
         [*ancestors, post, *replies],
-        viewer.id if viewer else None,
+        viewer,
         keep_author_id=post.author_id,  # blocks/mutes: the post asked for is always shown
     )
+    shown = seen.posts
     by_id = {view.id: view for view in shown}
     focus = by_id.get(post.id)
     if focus is None:

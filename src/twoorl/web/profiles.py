@@ -15,14 +15,15 @@ from twoorl.graph import blocks as graph_blocks
 from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID, parse_id
+from twoorl.runtime import actions
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.timelines import service as timelines
-from twoorl.timelines.present import present
 from twoorl.timelines.service import Page, PageRequest
-from twoorl.web import actions
+from twoorl.timelines.visible import visible
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.feed_links import account_feeds
 from twoorl.web.security import CsrfChecked
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter()
@@ -85,9 +86,9 @@ async def profile(
             "title": f"{account.name} (@{account.username})",
             "feeds": account_feeds(account.username, account.name),
             # Their own posts show even to a viewer who muted them (reposts of muted people not).
-            "posts": await present(
-                svc.shards, page.posts, viewer.id if viewer else None, keep_author_id=account.id
-            ),
+            "posts": (
+                await visible(svc.shards, page.posts, viewer, keep_author_id=account.id)
+            ).posts,
             "next_max_id": page.next_max_id,
         },
     )

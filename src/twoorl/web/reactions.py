@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from twoorl.errors import NotFound
 from twoorl.i18n import _
 from twoorl.ids import parse_id
-from twoorl.web import actions
+from twoorl.runtime import actions
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.web.auth import CurrentAccount, safe_next
 from twoorl.web.security import CsrfChecked
-from twoorl.web.services import Services, services
 
 router = APIRouter()
 ServicesDep = Annotated[Services, Depends(services)]

@@ -14,9 +14,10 @@ from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.moderation import reports
 from twoorl.posts.service import get_post
+from twoorl.runtime.http import enforce_rate_limit, services
+from twoorl.runtime.services import Services
 from twoorl.web.auth import CurrentAccount
-from twoorl.web.security import CsrfChecked, enforce_rate_limit
-from twoorl.web.services import Services, services
+from twoorl.web.security import CsrfChecked
 from twoorl.web.templating import render
 
 router = APIRouter()

@@ -9,10 +9,11 @@ from fastapi.responses import Response
 
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.search import service as search
-from twoorl.timelines.present import present
+from twoorl.timelines.visible import visible
 from twoorl.web.auth import MaybeAccount
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter()
@@ -32,17 +33,14 @@ async def search_page(
     max_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     parsed = search.parse(q)
-    viewer_id = viewer.id if viewer else None
     people, tags, found = [], [], []
     if parsed.text:
         if max_id is None:
             # People and tags on the first page only; older pages are more posts.
-            people = await search.people(
-                svc.shards, parsed.text, limit=PEOPLE_SHOWN, viewer_id=viewer_id
-            )
+            people = await search.people(svc.shards, parsed.text, limit=PEOPLE_SHOWN, viewer=viewer)
             tags = await search.hashtags(svc.shards, parsed.text, limit=TAGS_SHOWN)
         found = await search.search_posts(
-            svc.shards, parsed, max_id=max_id, limit=POSTS_PER_PAGE + 1, viewer_id=viewer_id
+            svc.shards, parsed, max_id=max_id, limit=POSTS_PER_PAGE + 1, viewer=viewer
         )
     more = len(found) > POSTS_PER_PAGE
     found = found[:POSTS_PER_PAGE]
@@ -55,7 +53,7 @@ async def search_page(
             "query": parsed.text,
             "people": people,
             "tags": tags,
-            "posts": await present(svc.shards, found, viewer_id),
+            "posts": (await visible(svc.shards, found, viewer)).posts,
             "next_max_id": found[-1].id if more and found else None,
             "first_page": max_id is None,
         },

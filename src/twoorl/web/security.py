@@ -13,11 +13,10 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from limits import parse
 
-from twoorl.errors import Forbidden, RateLimited
+from twoorl.errors import Forbidden
 from twoorl.i18n import _
-from twoorl.web.services import Services, services
+from twoorl.runtime.http import services
 
 SESSION_COOKIE = "twoorl_session"
 CSRF_COOKIE = "twoorl_csrf"
@@ -66,16 +65,6 @@ async def verify_csrf(request: Request) -> None:
 
 
 CsrfChecked = Annotated[None, Depends(verify_csrf)]
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-async def enforce_rate_limit(request: Request, services_: Services, action: str, rule: str) -> None:
-    limit = parse(rule)
-    if not await services_.rate_limiter.hit(limit, action, client_ip(request)):
-        raise RateLimited(_("Too many attempts. Please wait a few minutes and try again."))
 
 
 def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:

@@ -12,10 +12,11 @@ from fastapi.responses import Response
 
 from twoorl import i18n
 from twoorl.i18n import _, ngettext
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.stats import service as stats
 from twoorl.stats.charts import Bar, Geometry, Tick, bar_geometry
 from twoorl.storage.types import utcnow
-from twoorl.web.services import Services, services
 from twoorl.web.templating import number, render
 
 router = APIRouter()

@@ -11,13 +11,14 @@ from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
 from twoorl.posts.text import strip_control_characters
+from twoorl.runtime.http import services
+from twoorl.runtime.services import Services
 from twoorl.search.trending import trending as trending_tags
 from twoorl.timelines import service as timelines
-from twoorl.timelines.present import present
 from twoorl.timelines.service import Page, PageRequest
-from twoorl.web.auth import CurrentAccount, MaybeAccount, viewer_id
+from twoorl.timelines.visible import visible
+from twoorl.web.auth import CurrentAccount, MaybeAccount, signed_in
 from twoorl.web.feed_links import public_feeds
-from twoorl.web.services import Services, services
 from twoorl.web.templating import render
 
 router = APIRouter()
@@ -42,7 +43,7 @@ async def render_timeline(
     status_code: int = 200,
     trending: list | None = None,
 ) -> Response:
-    shown = await present(svc.shards, page.posts, viewer_id(request))
+    shown = (await visible(svc.shards, page.posts, signed_in(request))).posts
     if request.query_params.get("fragment") == "entries":
         # The live banner's "show new posts": only the entries, to prepend in place.
         return render(request, "partials/entries.html", {"posts": shown})

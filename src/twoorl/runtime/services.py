@@ -1,4 +1,5 @@
-"""The objects a running app shares between requests, built once in ``create_app``."""
+"""The objects a running process shares: built once in ``create_app`` for the web and API,
+and in the CLI for workers, from the same settings (timeouts, pool sizes)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -26,7 +26,7 @@ class Services:
     passwords: Passwords
     worker: Worker
     broker: LocalBroker
-    templates: Jinja2Templates
+    templates: Jinja2Templates | None
     rate_limiter: MovingWindowRateLimiter
     # Fan-out home timelines in Redis; None on the embedded default (fan-in only).
     timelines: HomeTimelines | None = None
@@ -38,12 +38,8 @@ class Services:
             await self.rate_limit_pool.disconnect()
 
     @classmethod
-    def build(cls, settings: Settings, templates: Jinja2Templates) -> Services:
-        shards = ShardSet(
-            settings.shard_urls,
-            timeout=settings.shard_timeout_seconds,
-            pool_size=settings.db_pool_size,
-        )
+    def build(cls, settings: Settings, templates: Jinja2Templates | None = None) -> Services:
+        shards = build_shards(settings)
         broker = build_broker(settings.redis_url)
         timelines = build_timelines(settings)
         rate_limiter, rate_limit_pool = build_rate_limiter(settings)
@@ -58,6 +54,15 @@ class Services:
             rate_limit_pool=rate_limit_pool,
             timelines=timelines,
         )
+
+
+def build_shards(settings: Settings) -> ShardSet:
+    """The databases, with the same read timeout and pool size in every kind of process."""
+    return ShardSet(
+        settings.shard_urls,
+        timeout=settings.shard_timeout_seconds,
+        pool_size=settings.db_pool_size,
+    )
 
 
 def build_rate_limiter(settings: Settings) -> tuple[MovingWindowRateLimiter, Any]:
@@ -103,12 +108,3 @@ def build_worker(
         max_attempts=settings.job_max_attempts,
         lease=timedelta(seconds=settings.job_lease_seconds),
     )
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def site_url(request: Request) -> str:
-    """This site's address for absolute links: the configured one, else the request's."""
-    return (services(request).settings.base_url or str(request.base_url)).rstrip("/")

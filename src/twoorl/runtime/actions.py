@@ -1,20 +1,21 @@
-"""What a person does, with everything that must follow at once, shared by the HTML pages
-and the JSON API: the domain write, the cached home timelines kept right, and the job worker
-woken (instead of waiting for its next poll)."""
+"""The use cases: what a person does, with everything that must follow at once, shared by
+the pages, the API and the command line: the domain write (its rules live in the domain
+service), the cached home timelines kept right, the job worker woken (instead of waiting for
+its next poll), and live streams told."""
 
 from __future__ import annotations
 
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
-from twoorl.errors import Forbidden, NotFound
+from twoorl.errors import NotFound
 from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.moderation import service as moderation
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
 from twoorl.reactions import service as reactions
+from twoorl.runtime.services import Services
 from twoorl.timelines import fanout
-from twoorl.web.services import Services
 
 
 async def create_post(
@@ -25,8 +26,6 @@ async def create_post(
     in_reply_to_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> Post:
-    if author.suspended:  # sessions and tokens end at suspension; this closes the race
-        raise Forbidden(_("This account is suspended. It cannot sign in or post."))
     post = await posts.create_post(
         svc.shards,
         author,
