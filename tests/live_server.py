@@ -24,6 +24,7 @@ STARTUP_TIMEOUT = 60.0
 class LiveServer:
     base_url: str
     log_path: Path
+    pid: int = 0
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -57,7 +58,7 @@ def _wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def twoorl_serve(root: Path, **environment: str) -> Iterator[LiveServer]:
+def twoorl_serve(root: Path, *, workers: int = 1, **environment: str) -> Iterator[LiveServer]:
     """``twoorl serve`` with its own SQLite data dir under ``root``; ``environment`` adds
     ``TWOORL_*`` settings."""
     log_path = root / "server.log"
@@ -77,7 +78,7 @@ def twoorl_serve(root: Path, **environment: str) -> Iterator[LiveServer]:
         if script.exists()
         else [sys.executable, "-c", "from twoorl.cli import main; main()"]
     )
-    command += ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -85,7 +86,7 @@ def twoorl_serve(root: Path, **environment: str) -> Iterator[LiveServer]:
         )
     try:
         _wait_until_up(process, base_url + "/", log_path)
-        yield LiveServer(base_url=base_url, log_path=log_path)
+        yield LiveServer(base_url=base_url, log_path=log_path, pid=process.pid)
     finally:
         process.terminate()
         try:

@@ -59,18 +59,17 @@ def serve(
     """Migrate, then serve the site (with the job worker in-process)."""
     import uvicorn
 
+    from twoorl.serving import APP, reuse_port_supported, serve_balanced
+
     settings = _settings()
     _run_migrations(settings)
     typer.echo(f"Twoorl on http://{host}:{port}  (data: {settings.data_dir.resolve()})")
-    uvicorn.run(
-        "twoorl.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        log_level="info",
-    )
+    options = {"proxy_headers": False, "log_level": "info"}
+    if workers > 1 and reuse_port_supported():
+        # A socket per worker, so connections are spread evenly (see twoorl.serving).
+        serve_balanced(host, port, workers, options)
+        return
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
 
 
 @cli.command()
