@@ -120,6 +120,12 @@ async def password_token(
 
 async def api_user(app, people, username: str, scopes: str = DEFAULT_SCOPES) -> ApiUser:
     """Registers ``username`` through the web pages, then logs in an API client for them."""
+    _person, user = await web_and_api_user(app, people, username, scopes)
+    return user
+
+
+async def web_and_api_user(app, people, username: str, scopes: str = DEFAULT_SCOPES):
+    """A new person signed in on the web (a ``Person``) and holding an API token."""
     person = await people(username)
     client_app = await register_app(app, scopes)
     token = await password_token(app, client_app, username, person.password, scopes)
@@ -127,7 +133,7 @@ async def api_user(app, people, username: str, scopes: str = DEFAULT_SCOPES) -> 
     me = await user.get("/api/v1/accounts/verify_credentials")
     if me.status_code == 200:
         user.id = me.json()["id"]
-    return user
+    return person, user
 
 
 MakeUser = Callable[..., Awaitable[ApiUser]]  # the ``api_users`` fixture

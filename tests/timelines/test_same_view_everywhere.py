@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from api_support import ApiUser, anonymous, password_token, register_app
+from api_support import ApiUser, anonymous, web_and_api_user
 from conftest import Person, post_ids
 from twoorl.accounts import service as accounts
 from twoorl.moderation import service as moderation
@@ -58,12 +58,7 @@ class World:
 
 
 async def member(app, people, username: str) -> Member:
-    person = await people(username)
-    client_app = await register_app(app)
-    token = await password_token(app, client_app, username, person.password)
-    api = ApiUser(app, username, token, "")
-    api.id = (await api.get("/api/v1/accounts/verify_credentials")).json()["id"]
-    return Member(person, api)
+    return Member(*await web_and_api_user(app, people, username))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api_support import ApiUser, password_token, register_app
+from api_support import ApiUser, web_and_api_user
 from statement_counter import counting
 from twoorl.ids import logical_shard_of
 
@@ -21,20 +21,11 @@ AUTHORS_PER_SHARD = 2
 MIN_AUTHORS = 5  # one muted, one blocked, and still some to read
 
 
-async def _token_user(app, people, username: str) -> tuple:
-    person = await people(username)
-    client_app = await register_app(app)
-    token = await password_token(app, client_app, username, person.password)
-    user = ApiUser(app, username, token, "")
-    user.id = (await user.get("/api/v1/accounts/verify_credentials")).json()["id"]
-    return person, user
-
-
 @pytest.fixture
 async def busy_world(app, people, shards):
     """A reader following authors on every shard; posts with mentions and tags, replies,
     reposts, likes, a mute and a block: everything a page hydrates."""
-    reader_web, reader = await _token_user(app, people, "reader")
+    reader_web, reader = await web_and_api_user(app, people, "reader")
     authors: list[ApiUser] = []
     per_shard: dict[int, int] = {}
     number = 0
@@ -44,7 +35,7 @@ async def busy_world(app, people, shards):
         or min(per_shard.values()) < AUTHORS_PER_SHARD
     ):
         number += 1
-        _web, author = await _token_user(app, people, f"author{number}")
+        _web, author = await web_and_api_user(app, people, f"author{number}")
         shard = shards.for_logical(logical_shard_of(int(author.id))).index
         per_shard[shard] = per_shard.get(shard, 0) + 1
         authors.append(author)
