@@ -89,6 +89,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @app.middleware("http")
     async def per_request(request: Request, call_next) -> Response:
         i18n.set_locale(i18n.DEFAULT_LOCALE)
+        if not request.url.path.startswith(("/static/", "/avatars/")):
+            # What other processes changed (a delete, a block, a revoked token) first.
+            await request.app.state.services.shards.catch_up()
         if is_api_request(request):
             return await _api_request(request, call_next)
         if not request.url.path.startswith(("/static/", "/avatars/")):

@@ -20,6 +20,7 @@ from twoorl.accounts.validation import (
     clean_password,
     clean_username,
 )
+from twoorl.caching.changes import record_change
 from twoorl.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from twoorl.i18n import LOCALES, _
 from twoorl.ids import new_owner_id
@@ -56,6 +57,7 @@ async def register(
     try:
         async with shards.directory.write() as conn:
             await conn.execute(insert(accounts).values(**values))
+            record_change(conn, "username", values["username_key"])  # no longer nobody's
             # Stats: the day's registrations, in the account's own transaction.
             await stats.count_registration(conn, values["id"], values["created_at"])
     except IntegrityError:
@@ -107,37 +109,42 @@ async def get_by_id(shards: ShardSet, account_id: int) -> Account | None:
 
 
 async def get_many(shards: ShardSet, account_ids: Iterable[int]) -> dict[int, Account]:
-    wanted = sorted(set(account_ids))
-    if not wanted:
-        return {}
-    async with shards.directory.read() as conn:
-        rows = (await conn.execute(select(accounts).where(accounts.c.id.in_(wanted)))).all()
-    return {row.id: Account.from_row(row) for row in rows}
+    return await get_many_with_usernames(shards, account_ids, ())
 
 
 async def get_many_with_usernames(
     shards: ShardSet, account_ids: Iterable[int], usernames: Iterable[str]
 ) -> dict[int, Account]:
-    """The accounts with these ids and those with these (any-case) usernames, in one
-    statement on the directory: a page's authors and the people its posts mention."""
-    wanted = sorted(set(account_ids))
-    keys = sorted({u.lower() for u in usernames if USERNAME_RE.fullmatch(u)})
-    if not wanted and not keys:
-        return {}
-    condition = or_(accounts.c.id.in_(wanted), accounts.c.username_key.in_(keys))
+    """The accounts with these ids and those with these (any-case) usernames: a page's
+    authors and the people its posts mention. From this process's caches (a change to an
+    account drops it everywhere), the rest in one statement on the directory."""
+    cache, names = shards.caches.accounts, shards.caches.usernames
+    keys = {u.lower() for u in usernames if USERNAME_RE.fullmatch(u)}
+    known_names, unknown_names = names.get_many(keys)
+    wanted = set(account_ids) | {i for i in known_names.values() if i is not None}
+    found, missing = cache.get_many(wanted)
+    if not missing and not unknown_names:
+        return found
+    drops_before, name_drops_before = cache.drops, names.drops
+    condition = or_(accounts.c.id.in_(sorted(missing)), accounts.c.username_key.in_(unknown_names))
     async with shards.directory.read() as conn:
         rows = (await conn.execute(select(accounts).where(condition))).all()
-    return {row.id: Account.from_row(row) for row in rows}
+    loaded = {row.id: Account.from_row(row) for row in rows}
+    cache.put_many(loaded, drops_before)
+    by_name: dict[str, int | None] = dict.fromkeys(unknown_names)
+    by_name.update((row.username_key, row.id) for row in rows if row.username_key in by_name)
+    names.put_many(by_name, name_drops_before)
+    return found | loaded
 
 
 async def get_by_username(shards: ShardSet, username: str) -> Account | None:
     if not USERNAME_RE.fullmatch(username):
         return None  # cannot exist; also keeps stray bytes (NUL) away from the database
-    async with shards.directory.read() as conn:
-        row = (
-            await conn.execute(select(accounts).where(accounts.c.username_key == username.lower()))
-        ).first()
-    return Account.from_row(row) if row else None
+    key = username.lower()
+    for account in (await get_many_with_usernames(shards, (), [key])).values():
+        if account.username.lower() == key:
+            return account
+    return None
 
 
 async def ids_for_usernames(shards: ShardSet, usernames: Iterable[str]) -> dict[str, int]:
@@ -157,22 +164,22 @@ async def ids_for_usernames(shards: ShardSet, usernames: Iterable[str]) -> dict[
 
 
 async def counts_for(shards: ShardSet, account_id: int) -> Counts:
-    async with shards.for_id(account_id).read() as conn:
-        row = (
-            await conn.execute(
-                select(account_counters).where(account_counters.c.account_id == account_id)
-            )
-        ).first()
-    return Counts(row.posts, row.following, row.followers) if row else Counts()
+    counts, _newest = (await stats_for_many(shards, [account_id]))[account_id]
+    return counts
 
 
 async def stats_for_many(
     shards: ShardSet, account_ids: Iterable[int]
 ) -> dict[int, tuple[Counts, int | None]]:
-    """Each account's counts and newest post id (None if it has none), one query per shard:
-    both live on the account's home shard."""
-    wanted = set(account_ids)
-    by_shard = shards.group_by_shard(wanted)
+    """Each account's counts and newest post id (None if it has none): cached in this
+    process until a counter changes (a post, a follow), the rest in one query per shard
+    (both live on the account's home shard)."""
+    cache = shards.caches.account_stats
+    found, missing = cache.get_many(set(account_ids))
+    if not missing:
+        return found
+    drops_before = cache.drops
+    by_shard = shards.group_by_shard(missing)
 
     async def fetch(shard, conn):
         ids = by_shard[shard]
@@ -193,11 +200,12 @@ async def stats_for_many(
         )
         return (await conn.execute(statement)).all()
 
-    found: dict[int, tuple[Counts, int | None]] = {i: (Counts(), None) for i in wanted}
+    loaded: dict[int, tuple[Counts, int | None]] = {i: (Counts(), None) for i in missing}
     for rows in await shards.gather(fetch, by_shard):
         for row in rows:
-            found[row.account_id] = (Counts(row.posts, row.following, row.followers), row.head_id)
-    return found
+            loaded[row.account_id] = (Counts(row.posts, row.following, row.followers), row.head_id)
+    cache.put_many(loaded, drops_before)
+    return found | loaded
 
 
 def escape_like(text: str) -> str:
@@ -248,6 +256,7 @@ async def update_profile(
     }
     async with shards.directory.write() as conn:
         await conn.execute(update(accounts).where(accounts.c.id == account.id).values(**values))
+        record_change(conn, "account", account.id)
     updated = await get_by_id(shards, account.id)
     assert updated is not None
     return updated
@@ -289,6 +298,7 @@ async def change_credentials(
                 await conn.execute(
                     update(accounts).where(accounts.c.id == account.id).values(**values)
                 )
+                record_change(conn, "account", account.id)
         except IntegrityError:
             raise Conflict(
                 _("An account with that email address already exists."), field="email"

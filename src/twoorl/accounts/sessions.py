@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 
 from twoorl.accounts.models import Account
+from twoorl.accounts.service import get_many
 from twoorl.accounts.tables import accounts, sessions
+from twoorl.caching.changes import record_change
 from twoorl.storage.shards import ShardSet
 from twoorl.storage.types import utcnow
 
@@ -53,29 +55,43 @@ async def start_session(
 
 
 async def account_for_token(shards: ShardSet, token: str) -> tuple[Account, str] | None:
-    """The signed-in account and the session's hash, or None for an unknown/expired token."""
+    """The signed-in account and the session's hash, or None for an unknown/expired token.
+    Cached in this process; signing out, a password change or a suspension drops it in
+    every process (``caching.changes``)."""
     token_hash = hash_token(token)
-    # The session and its account in one round trip: both live in the directory.
-    async with shards.directory.read() as conn:
-        row = (
-            await conn.execute(
-                select(accounts, sessions.c.last_seen_at)
-                .join(sessions, sessions.c.account_id == accounts.c.id)
-                .where(sessions.c.token_hash == token_hash)
-            )
-        ).first()
-    if row is None or row.suspended_at is not None:
+    cache = shards.caches.sessions
+    cached = cache.get(token_hash)
+    if cached is not None:
+        account_id, last_seen_at = cached
+        account = (await get_many(shards, [account_id])).get(account_id)
+    else:
+        drops_before = cache.drops
+        # The session and its account in one round trip: both live in the directory.
+        async with shards.directory.read() as conn:
+            row = (
+                await conn.execute(
+                    select(accounts, sessions.c.last_seen_at)
+                    .join(sessions, sessions.c.account_id == accounts.c.id)
+                    .where(sessions.c.token_hash == token_hash)
+                )
+            ).first()
+        if row is None:
+            return None
+        account, last_seen_at = Account.from_row(row), row.last_seen_at
+        cache.put_many({token_hash: (account.id, last_seen_at)}, drops_before)
+    if account is None or account.suspended:
         return None
     now = utcnow()
-    if now - row.last_seen_at > SESSION_LIFETIME:
+    if now - last_seen_at > SESSION_LIFETIME:
         await end_session(shards, token_hash)
         return None
-    if now - row.last_seen_at > TOUCH_INTERVAL:
+    if now - last_seen_at > TOUCH_INTERVAL:
         async with shards.directory.write() as conn:
             await conn.execute(
                 update(sessions).where(sessions.c.token_hash == token_hash).values(last_seen_at=now)
             )
-    return Account.from_row(row), token_hash
+        cache.put(token_hash, (account.id, now))
+    return account, token_hash
 
 
 async def end_session(shards: ShardSet, token_hash: str, *, account_id: int | None = None) -> bool:
@@ -84,6 +100,7 @@ async def end_session(shards: ShardSet, token_hash: str, *, account_id: int | No
     if account_id is not None:
         statement = statement.where(sessions.c.account_id == account_id)
     async with shards.directory.write() as conn:
+        record_change(conn, "session", token_hash)
         return (await conn.execute(statement)).rowcount > 0
 
 
@@ -104,6 +121,7 @@ async def list_sessions(shards: ShardSet, account_id: int) -> list[SessionInfo]:
 async def end_all_sessions(shards: ShardSet, account_id: int) -> None:
     async with shards.directory.write() as conn:
         await conn.execute(delete(sessions).where(sessions.c.account_id == account_id))
+        record_change(conn, "credentials_of", account_id)
 
 
 async def end_other_sessions(shards: ShardSet, account_id: int, keep_token_hash: str) -> None:
@@ -113,3 +131,4 @@ async def end_other_sessions(shards: ShardSet, account_id: int, keep_token_hash:
                 sessions.c.account_id == account_id, sessions.c.token_hash != keep_token_hash
             )
         )
+        record_change(conn, "credentials_of", account_id)

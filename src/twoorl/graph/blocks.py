@@ -7,12 +7,12 @@ the viewer's. The writes (a block also removes follows both ways) are in ``graph
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import Table, select, union
+from sqlalchemy import Table, literal, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twoorl.accounts.models import Account
-from twoorl.graph.edges import ids_among
 from twoorl.graph.tables import blocked_by, blocks, mutes
 from twoorl.moderation.roles import is_moderator
 from twoorl.storage.shards import ShardSet
@@ -54,36 +54,57 @@ def _blocks_either_way(account_id) -> list:
     ]
 
 
+@dataclass(frozen=True)
+class Relations:
+    """Whom one person muted and blocked, and who blocked them (the in-edges on their
+    shard): everything "whom does this viewer not see?" needs, read together."""
+
+    muted: frozenset[int] = frozenset()
+    blocked: frozenset[int] = frozenset()
+    blocked_by: frozenset[int] = frozenset()
+
+
+async def relations_of(shards: ShardSet, account_id: int) -> Relations:
+    """One query on ``account_id``'s shard, cached in this process until a mute or block
+    involving them changes (``caching.changes``)."""
+    cache = shards.caches.hidden
+    cached = cache.get(account_id)
+    if cached is not None:
+        return cached
+    drops_before = cache.drops
+    statement = union_all(
+        select(mutes.c.target_id, literal("m")).where(mutes.c.account_id == account_id),
+        select(blocks.c.target_id, literal("b")).where(blocks.c.account_id == account_id),
+        select(blocked_by.c.blocker_id, literal("by")).where(blocked_by.c.account_id == account_id),
+    )
+    found: dict[str, set[int]] = {"m": set(), "b": set(), "by": set()}
+    async with shards.for_id(account_id).read() as conn:
+        for other_id, kind in (await conn.execute(statement)).all():
+            found[kind].add(other_id)
+    relations = Relations(frozenset(found["m"]), frozenset(found["b"]), frozenset(found["by"]))
+    cache.put_many({account_id: relations}, drops_before)
+    return relations
+
+
 async def hidden_ids(
     shards: ShardSet, viewer_id: int | None, *, include_blockers: bool = True
 ) -> frozenset[int]:
     """Everyone whose posts and notifications ``viewer_id`` does not see: the people they
-    muted or blocked, and (``include_blockers``) those who blocked them. One query on the
-    viewer's shard."""
+    muted or blocked, and (``include_blockers``) those who blocked them."""
     if viewer_id is None:
         return frozenset()
-    statement = (
-        hidden_by(viewer_id)
-        if include_blockers
-        else union(
-            select(mutes.c.target_id).where(mutes.c.account_id == viewer_id),
-            select(blocks.c.target_id).where(blocks.c.account_id == viewer_id),
-        )
-    )
-    async with shards.for_id(viewer_id).read() as conn:
-        return frozenset((await conn.execute(statement)).scalars())
+    mine = await relations_of(shards, viewer_id)
+    hidden = mine.muted | mine.blocked
+    return hidden | mine.blocked_by if include_blockers else hidden
 
 
 async def blocks_either_way_ids(shards: ShardSet, viewer: Account | None) -> frozenset[int]:
     """The people ``viewer`` blocked and those who blocked them (search and the directory
-    leave both out; a moderator still finds who blocked them): one query on their shard."""
+    leave both out; a moderator still finds who blocked them)."""
     if viewer is None:
         return frozenset()
-    statements = _blocks_either_way(viewer.id)
-    if is_moderator(viewer):
-        statements = statements[:1]
-    async with shards.for_id(viewer.id).read() as conn:
-        return frozenset((await conn.execute(union(*statements))).scalars())
+    mine = await relations_of(shards, viewer.id)
+    return mine.blocked if is_moderator(viewer) else mine.blocked | mine.blocked_by
 
 
 async def hidden_from_viewer(shards: ShardSet, author_id: int, viewer: Account | None) -> bool:
@@ -97,25 +118,15 @@ async def hidden_from_viewer(shards: ShardSet, author_id: int, viewer: Account |
 async def is_blocked_by(shards: ShardSet, account_id: int, blocker_id: int) -> bool:
     """Whether ``blocker_id`` blocks ``account_id``, from the in-edge on ``account_id``'s shard
     (a job behind the block itself)."""
-    async with shards.for_id(account_id).read() as conn:
-        row = await conn.execute(
-            select(blocked_by.c.blocker_id).where(
-                blocked_by.c.account_id == account_id, blocked_by.c.blocker_id == blocker_id
-            )
-        )
-        return row.first() is not None
+    return blocker_id in (await relations_of(shards, account_id)).blocked_by
 
 
 async def blocking_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
-    return await _among(shards, blocks, account_id, candidates)
+    return set((await relations_of(shards, account_id)).blocked.intersection(candidates))
 
 
 async def muting_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
-    return await _among(shards, mutes, account_id, candidates)
-
-
-async def _among(shards: ShardSet, table: Table, account_id: int, candidates) -> set[int]:
-    return await ids_among(shards, table.c.account_id, table.c.target_id, account_id, candidates)
+    return set((await relations_of(shards, account_id)).muted.intersection(candidates))
 
 
 async def blocked_by_among(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from twoorl.accounts.tables import account_counters
+from twoorl.caching.changes import record_change
 from twoorl.graph.blocks import blocks_on, is_blocking
 from twoorl.graph.service import is_following, queue_block_sync, remove_out_edge
 from twoorl.graph.tables import blocked_by, followers
@@ -78,6 +79,7 @@ async def sync_blocked_by(ctx: JobContext, payload: dict[str, Any]) -> None:
     unfollowed = False
     async with ctx.shards.for_id(target_id).write() as conn:
         await lock_for_transaction(conn, "block", blocker_id, target_id)
+        record_change(conn, "hidden", target_id)  # whom they are blocked by changes here
         if await is_blocking(ctx.shards, blocker_id, target_id):
             await insert_if_absent(
                 conn, blocked_by, account_id=target_id, blocker_id=blocker_id, created_at=utcnow()

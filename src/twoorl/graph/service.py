@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, text
 
 from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
+from twoorl.caching.changes import record_change
 from twoorl.errors import Forbidden, InvalidInput
 from twoorl.graph.blocks import blocks_on, is_blocking
 from twoorl.graph.edges import ids_among
@@ -64,6 +65,7 @@ async def follow(shards: ShardSet, follower: Account, followee: Account) -> bool
             conn, following, follower_id=follower.id, followee_id=followee.id, created_at=created_at
         )
         if created:
+            record_change(conn, "followees", follower.id)
             await add_to_counter(conn, account_counters, "account_id", follower.id, "following", 1)
             await stats.count_follow(conn, follower.id, created_at, 1)  # stats, same transaction
             await _queue_sync(conn, follower.id, followee.id)
@@ -89,6 +91,7 @@ async def remove_out_edge(conn, follower_id: int, followee_id: int) -> bool:
     ).scalar()
     if removed_at is None:
         return False
+    record_change(conn, "followees", follower_id)
     await add_to_counter(conn, account_counters, "account_id", follower_id, "following", -1)
     await stats.count_follow(conn, follower_id, removed_at, -1)  # stats, same transaction
     await _queue_sync(conn, follower_id, followee_id)
@@ -108,6 +111,7 @@ async def block(shards: ShardSet, blocker: Account, target: Account) -> bool:
         created = await insert_if_absent(
             conn, blocks, account_id=blocker.id, target_id=target.id, created_at=utcnow()
         )
+        _hidden_changed(conn, blocker.id, target.id)
         await remove_out_edge(conn, blocker.id, target.id)
         await queue_block_sync(conn, blocker.id, target.id, owner_id=blocker.id)
     return created
@@ -137,6 +141,7 @@ async def mute(shards: ShardSet, muter: Account, target: Account) -> bool:
     if muter.id == target.id:
         raise InvalidInput(_("You cannot mute yourself."))
     async with shards.for_id(muter.id).write() as conn:
+        _hidden_changed(conn, muter.id, target.id)
         return await insert_if_absent(
             conn, mutes, account_id=muter.id, target_id=target.id, created_at=utcnow()
         )
@@ -155,7 +160,14 @@ async def _delete_relation(conn, table, account_id: int, target_id: int) -> bool
     result = await conn.execute(
         delete(table).where(table.c.account_id == account_id, table.c.target_id == target_id)
     )
+    _hidden_changed(conn, account_id, target_id)
     return result.rowcount > 0
+
+
+def _hidden_changed(conn, account_id: int, target_id: int) -> None:
+    # Both see less (or more) of each other: a block hides the blocker from the blocked too.
+    record_change(conn, "hidden", account_id)
+    record_change(conn, "hidden", target_id)
 
 
 async def _queue_sync(conn, follower_id: int, followee_id: int) -> None:
@@ -168,39 +180,39 @@ async def _queue_sync(conn, follower_id: int, followee_id: int) -> None:
 
 
 async def is_following(shards: ShardSet, follower_id: int, followee_id: int) -> bool:
-    async with shards.for_id(follower_id).read() as conn:
-        row = (
-            await conn.execute(
-                select(following.c.followee_id).where(
-                    following.c.follower_id == follower_id, following.c.followee_id == followee_id
-                )
-            )
-        ).first()
-    return row is not None
+    """From the follower's cached followees (the same list their home timeline reads)."""
+    return followee_id in await followee_ids(shards, follower_id)
 
 
 async def followee_ids(shards: ShardSet, account_id: int) -> list[int]:
-    """Everyone ``account_id`` follows (the home timeline's authors)."""
+    """Everyone ``account_id`` follows (the home timeline's authors), cached in this process
+    until they follow or unfollow someone."""
+    cache = shards.caches.followees
+    cached = cache.get(account_id)
+    if cached is not None:
+        return list(cached)
+    drops_before = cache.drops
     async with shards.for_id(account_id).read() as conn:
         if conn.dialect.name == "postgresql":
             # One row holding an array: thousands of followees cost one decode in the
             # driver, not thousands of result rows.
-            found = await conn.scalar(_PG_FOLLOWEES, {"account_id": account_id})
-            return list(found or ())
-        return list(
-            (
-                await conn.execute(
-                    select(following.c.followee_id).where(following.c.follower_id == account_id)
-                )
-            ).scalars()
-        )
+            found = list(await conn.scalar(_PG_FOLLOWEES, {"account_id": account_id}) or ())
+        else:
+            statement = select(following.c.followee_id).where(following.c.follower_id == account_id)
+            found = list((await conn.execute(statement)).scalars())
+    cache.put_many({account_id: frozenset(found)}, drops_before)
+    return found
 
 
 _PG_FOLLOWEES = text("SELECT array_agg(followee_id) FROM following WHERE follower_id = :account_id")
 
 
 async def followed_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
-    """Which of ``candidates`` ``account_id`` follows: one indexed query on their shard."""
+    """Which of ``candidates`` ``account_id`` follows: from the cached followees if this
+    process has them, else one indexed query on their shard."""
+    cached = shards.caches.followees.get(account_id)
+    if cached is not None:
+        return cached.intersection(candidates)
     return await ids_among(
         shards, following.c.follower_id, following.c.followee_id, account_id, candidates
     )

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from twoorl.caching.entities import reading_the_databases
 from twoorl.jobs.outbox import WAKE_CHANNEL
 from twoorl.jobs.registry import JobContext, handler_for
 from twoorl.jobs.tables import jobs
@@ -165,7 +166,10 @@ class Worker:
 
     async def _run(self, shard: Shard, job: ClaimedJob) -> None:
         try:
-            await handler_for(job.kind)(self.context, job.payload)
+            # A job acts on what is true now: it may run before this process has read the
+            # change that queued it, so it reads the databases, never this process's caches.
+            with reading_the_databases():
+                await handler_for(job.kind)(self.context, job.payload)
         except Exception as exc:
             log.warning("job %s (%s) attempt %d failed: %r", job.id, job.kind, job.attempts, exc)
             await self._record_failure(shard, job, f"{type(exc).__name__}: {exc}")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from twoorl.accounts import sessions
 from twoorl.accounts.models import Account
 from twoorl.accounts.tables import accounts
+from twoorl.caching.changes import record_change
 from twoorl.errors import Forbidden
 from twoorl.i18n import _
 from twoorl.ids import new_directory_id, new_id
@@ -101,6 +102,7 @@ async def _update_account(
 ) -> None:
     async with shards.directory.write() as conn:
         await conn.execute(update(accounts).where(accounts.c.id == target.id).values(**values))
+        record_change(conn, "account", target.id)
         await record(
             conn,
             actor_id=actor.id if actor else None,

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, insert, select, update
 
 from twoorl.accounts.models import Account
+from twoorl.accounts.service import get_many
 from twoorl.accounts.tables import accounts
+from twoorl.caching.changes import record_change
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.ids import new_owner_id
@@ -249,38 +251,60 @@ async def grant_for_token(shards: ShardSet, token: str) -> Grant | None:
     if not token or len(token) > 200:
         return None
     token_hash = _hash(token)
-    async with shards.directory.read() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    oauth_tokens.c.app_id,
-                    oauth_tokens.c.scopes.label("token_scopes"),
-                    oauth_tokens.c.last_used_at,
-                    accounts,
+    # Cached in this process: a revoke, a password change or a suspension drops it in every
+    # process (``caching.changes``); the account comes from its own cache.
+    cache = shards.caches.grants
+    cached = cache.get(token_hash)
+    if cached is not None:
+        account_id, app_id, scopes, last_used_at = cached
+        account = (await get_many(shards, [account_id])).get(account_id) if account_id else None
+        if account_id and account is None:
+            return None
+    else:
+        drops_before = cache.drops
+        async with shards.directory.read() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        oauth_tokens.c.app_id,
+                        oauth_tokens.c.scopes.label("token_scopes"),
+                        oauth_tokens.c.last_used_at,
+                        accounts,
+                    )
+                    .select_from(
+                        oauth_tokens.outerjoin(accounts, accounts.c.id == oauth_tokens.c.account_id)
+                    )
+                    .where(oauth_tokens.c.token_hash == token_hash)
                 )
-                .select_from(
-                    oauth_tokens.outerjoin(accounts, accounts.c.id == oauth_tokens.c.account_id)
-                )
-                .where(oauth_tokens.c.token_hash == token_hash)
-            )
-        ).first()
-    if row is None or row.suspended_at is not None:
+            ).first()
+        if row is None:
+            return None
+        account = Account.from_row(row) if row.id is not None else None
+        app_id, scopes, last_used_at = (
+            row.app_id,
+            frozenset(row.token_scopes.split()),
+            row.last_used_at,
+        )
+        entry = (account.id if account else None, app_id, scopes, last_used_at)
+        cache.put_many({token_hash: entry}, drops_before)
+    if account is not None and account.suspended:
         return None  # a suspended account's tokens are revoked; this covers a race with that
     now = utcnow()
-    if now - row.last_used_at > TOUCH_INTERVAL:
+    if now - last_used_at > TOUCH_INTERVAL:
         async with shards.directory.write() as conn:
             await conn.execute(
                 update(oauth_tokens)
                 .where(oauth_tokens.c.token_hash == token_hash)
                 .values(last_used_at=now)
             )
-    account = Account.from_row(row) if row.id is not None else None
-    return Grant(row.app_id, account, frozenset(row.token_scopes.split()), token_hash)
+        cache.put(token_hash, (account.id if account else None, app_id, scopes, now))
+    return Grant(app_id, account, scopes, token_hash)
 
 
 async def revoke_token(shards: ShardSet, app: OAuthApp, token: str) -> None:
     """RFC 7009: revoking an unknown token is not an error."""
     async with shards.directory.write() as conn:
+        record_change(conn, "grant", _hash(token))
         await conn.execute(
             delete(oauth_tokens).where(
                 oauth_tokens.c.token_hash == _hash(token), oauth_tokens.c.app_id == app.id
@@ -327,6 +351,7 @@ async def revoke_app(shards: ShardSet, account_id: int, app_id: int) -> bool:
                 oauth_tokens.c.account_id == account_id, oauth_tokens.c.app_id == app_id
             )
         )
+        record_change(conn, "credentials_of", account_id)
         await conn.execute(
             delete(oauth_codes).where(
                 oauth_codes.c.account_id == account_id, oauth_codes.c.app_id == app_id
@@ -339,4 +364,5 @@ async def revoke_all(shards: ShardSet, account_id: int) -> None:
     """Every token and pending code of one account (a suspension, a password change)."""
     async with shards.directory.write() as conn:
         await conn.execute(delete(oauth_tokens).where(oauth_tokens.c.account_id == account_id))
+        record_change(conn, "credentials_of", account_id)
         await conn.execute(delete(oauth_codes).where(oauth_codes.c.account_id == account_id))

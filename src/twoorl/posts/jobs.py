@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from twoorl.accounts import service as accounts
+from twoorl.caching.changes import record_change
 from twoorl.graph.blocks import blocks_on
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw_for_post
@@ -141,6 +142,8 @@ async def _forget_reactions(ctx: JobContext, post_id: int, author_id: int) -> No
                 .returning(posts.c.id, posts.c.author_id)
             )
             gone = removed.all()
+            for repost_id, _reposter_id in gone:
+                record_change(conn, "post", repost_id)
         for repost_id, reposter_id in gone:
             await fanout.retract(shards, ctx.timelines, repost_id, reposter_id)
     async with shards.for_id(post_id).write() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from twoorl.accounts.models import Account
 from twoorl.accounts.tables import account_counters
+from twoorl.caching.changes import record_change
 from twoorl.errors import Forbidden, InvalidInput, NotFound
 from twoorl.graph.blocks import is_blocking  # blocks: the reply check in create_post
 from twoorl.i18n import _, ngettext
@@ -150,23 +151,28 @@ async def _claim_key(conn, author_id: int, key_hash: str, post_id: int) -> bool:
 async def get_post(shards: ShardSet, post_id: int | None) -> Post | None:
     if post_id is None or not is_valid(post_id):
         return None
-    async with shards.for_id(post_id).read() as conn:
-        row = (await conn.execute(select(posts).where(posts.c.id == post_id))).first()
-    return Post.from_row(row) if row else None
+    return (await get_posts(shards, [post_id])).get(post_id)
 
 
 async def get_posts(shards: ShardSet, post_ids: Iterable[int]) -> dict[int, Post]:
-    wanted = [i for i in set(post_ids) if is_valid(i)]
-    groups = shards.group_by_shard(wanted)
+    """The posts that exist among ``post_ids``: from this process's cache (posts change only
+    by being deleted, which drops them), the rest in one query per shard that holds some."""
+    cache = shards.caches.posts
+    found, missing = cache.get_many(i for i in set(post_ids) if is_valid(i))
+    if not missing:
+        return found
+    drops_before = cache.drops
+    groups = shards.group_by_shard(missing)
 
     async def fetch(shard, conn):
         rows = (await conn.execute(select(posts).where(posts.c.id.in_(groups[shard])))).all()
         return [Post.from_row(r) for r in rows]
 
-    found: dict[int, Post] = {}
+    loaded: dict[int, Post] = {}
     for batch in await shards.gather(fetch, groups.keys()):
-        found.update((p.id, p) for p in batch)
-    return found
+        loaded.update((p.id, p) for p in batch)
+    cache.put_many(loaded, drops_before)
+    return found | loaded
 
 
 async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
@@ -177,6 +183,7 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
         raise Forbidden(_("You can only delete your own posts."))
     async with shards.for_id(post.id).write() as conn:
         deleted = await conn.execute(delete(posts).where(posts.c.id == post.id))
+        record_change(conn, "post", post.id)
         if deleted.rowcount and post.is_repost:
             # Deleting a repost is undoing it: the original's tally follows by the same job.
             await enqueue(
@@ -227,19 +234,7 @@ async def thread(
         ancestors.append(parent)
         parent_id = parent.in_reply_to_id
     ancestors.reverse()
-    async with shards.for_id(post.id).read() as conn:
-        reply_ids = (
-            (
-                await conn.execute(
-                    select(replies.c.reply_id)
-                    .where(replies.c.parent_id == post.id)
-                    .order_by(replies.c.reply_id)
-                    .limit(MAX_THREAD_REPLIES)
-                )
-            )
-            .scalars()
-            .all()
-        )
+    reply_ids = await _reply_ids(shards, post.id)
     found = await get_posts(shards, reply_ids)
     direct = [found[i] for i in reply_ids if i in found]
     if viewer_id is not None:
@@ -250,6 +245,26 @@ async def thread(
             key=lambda p: p.id,
         )
     return ancestors, direct
+
+
+async def _reply_ids(shards: ShardSet, post_id: int) -> tuple[int, ...]:
+    """The direct replies' ids, oldest first: cached until the post's reply count changes
+    (the job that links a reply or unlinks it changes both in one transaction)."""
+    cache = shards.caches.replies
+    cached = cache.get(post_id)
+    if cached is not None:
+        return cached
+    drops_before = cache.drops
+    statement = (
+        select(replies.c.reply_id)
+        .where(replies.c.parent_id == post_id)
+        .order_by(replies.c.reply_id)
+        .limit(MAX_THREAD_REPLIES)
+    )
+    async with shards.for_id(post_id).read() as conn:
+        found = tuple((await conn.execute(statement)).scalars())
+    cache.put_many({post_id: found}, drops_before)
+    return found
 
 
 async def _recent_replies_by(shards: ShardSet, author_id: int, parent_id: int) -> list[Post]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete
 
+from twoorl.caching.changes import record_change
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.notifications.service import Kind, notify, withdraw
 from twoorl.posts.service import get_post
@@ -42,6 +43,7 @@ async def _sync(
     notified = False
     async with ctx.shards.for_id(post_id).write() as conn:
         await lock_for_transaction(conn, kind, post_id, account_id)
+        record_change(conn, "reacted", f"{account_id}:{post_id}")  # the tally is in line
         if await exists(ctx.shards, account_id, post_id):
             changed = await insert_if_absent(conn, tally, post_id=post_id, account_id=account_id)
             if changed:

@@ -3,12 +3,14 @@ transaction with the job that brings the post's tally, counter and notification 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
-from sqlalchemy import delete, exists, literal, select, union_all
+from sqlalchemy import delete, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from twoorl.accounts.models import Account
+from twoorl.caching.changes import record_change
 from twoorl.errors import Forbidden, NotFound
 from twoorl.graph.blocks import is_blocking
 from twoorl.i18n import _
@@ -77,6 +79,7 @@ async def repost(shards: ShardSet, account: Account, post_id: int) -> Post:
                 repost_of_account_id=post.author_id,
             )
             if created:
+                record_change(conn, "account_counters", account.id)  # their newest post
                 await _queue_sync(
                     conn, "reactions.sync_repost", account.id, post.id, repost_id=repost_id
                 )
@@ -94,6 +97,8 @@ async def unrepost(shards: ShardSet, account: Account, post_id: int) -> Post:
             .returning(posts.c.id)
         )
         if removed is not None:
+            record_change(conn, "post", removed)
+            record_change(conn, "account_counters", account.id)
             await _queue_sync(conn, "reactions.sync_repost", account.id, post.id, repost_id=removed)
     return post
 
@@ -104,6 +109,8 @@ async def _queue_sync(
     # ``repost_id`` names the repost row this job was queued for, so the job can take that
     # exact entry out of cached timelines once the row is gone.
     payload = {"account_id": account_id, "post_id": post_id}
+    # Until the job has brought the tally along, this person's view of it is corrected.
+    record_change(conn, "reacting", f"{account_id}:{post_id}")
     if repost_id is not None:
         payload["repost_id"] = repost_id
     await enqueue(conn, kind, payload, owner_id=account_id)
@@ -136,58 +143,29 @@ async def repost_id_of(shards: ShardSet, account_id: int, post_id: int) -> int |
 async def reactions_for(
     shards: ShardSet, post_ids: Iterable[int], viewer_id: int | None
 ) -> dict[int, Reactions]:
-    """Counts for each post, and whether the viewer liked / reposted it: one query per shard
-    for the counts, two on the viewer's shard."""
+    """Counts for each post, and whether the viewer liked / reposted it. The tallies come
+    from this process's cache (a job's change to a counter drops it), the rest in one query
+    per shard; what the viewer did, in one statement on their shard. Only the posts whose
+    tally a job has yet to bring in line with the viewer's own reaction are asked again."""
     wanted = sorted(set(post_ids))
     if not wanted:
         return {}
-    groups = shards.group_by_shard(wanted)
-
-    async def counts(shard, conn):
-        # One query per shard: the tallies, and whether the viewer is counted in them.
-        columns = [
-            post_counters.c.post_id,
-            post_counters.c.likes,
-            post_counters.c.reposts,
-            post_counters.c.replies,
-        ]
-        if viewer_id is not None:
-            for tally in (post_likes, post_reposts):
-                counted_here = exists().where(
-                    tally.c.post_id == post_counters.c.post_id, tally.c.account_id == viewer_id
-                )
-                columns.append(counted_here.label(f"viewer_in_{tally.name}"))
-        rows = (
-            await conn.execute(select(*columns).where(post_counters.c.post_id.in_(groups[shard])))
-        ).all()
-        return rows
-
-    tallies: dict[int, tuple[int, int, int]] = {}
-    like_counted: set[int] = set()
-    repost_counted: set[int] = set()
-    for rows in await shards.gather(counts, groups.keys()):
-        for row in rows:
-            tallies[row[0]] = (row[1], row[2], row[3])
-            if viewer_id is not None:
-                if row[4]:
-                    like_counted.add(row[0])
-                if row[5]:
-                    repost_counted.add(row[0])
-    liked: set[int] = set()
-    reposted: set[int] = set()
+    unsettled: list[int] = []
     if viewer_id is not None:
-        # What the viewer did, from their own shard, in one statement.
-        mine = union_all(
-            select(likes.c.post_id, literal("like").label("kind")).where(
-                likes.c.account_id == viewer_id, likes.c.post_id.in_(wanted)
-            ),
-            select(posts.c.repost_of_id, literal("repost").label("kind")).where(
-                posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(wanted)
-            ),
-        )
-        async with shards.for_id(viewer_id).read() as conn:
-            for post_id, kind in (await conn.execute(mine)).all():
-                (liked if kind == "like" else reposted).add(post_id)
+        pending = shards.caches.reacting
+        unsettled = [p for p in wanted if pending.get((viewer_id, p))]
+    tallies, (liked, reposted), counted = await asyncio.gather(
+        _tallies(shards, wanted),
+        _viewer_reactions(shards, viewer_id, wanted),
+        _viewer_counted(shards, unsettled, viewer_id),
+    )
+    # A settled tally counts exactly what the viewer's own rows say.
+    like_counted = {p for p in liked if p not in counted} | {
+        p for p, kinds in counted.items() if "like" in kinds
+    }
+    repost_counted = {p for p in reposted if p not in counted} | {
+        p for p, kinds in counted.items() if "repost" in kinds
+    }
 
     def own(post_id: int, truth: set[int], counted: set[int]) -> int:
         # Read-your-writes: the tally is brought along by a job, so a person's own like or
@@ -206,6 +184,81 @@ async def reactions_for(
             reposted=post_id in reposted,
         )
     return result
+
+
+async def _tallies(shards: ShardSet, wanted: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(likes, reposts, replies) of each post: cached, the rest one query per shard."""
+    cache = shards.caches.post_counts
+    found, missing = cache.get_many(wanted)
+    if not missing:
+        return found
+    drops_before = cache.drops
+    groups = shards.group_by_shard(missing)
+    columns = (
+        post_counters.c.post_id,
+        post_counters.c.likes,
+        post_counters.c.reposts,
+        post_counters.c.replies,
+    )
+
+    async def fetch(shard, conn):
+        statement = select(*columns).where(post_counters.c.post_id.in_(groups[shard]))
+        return (await conn.execute(statement)).all()
+
+    loaded = dict.fromkeys(missing, (0, 0, 0))
+    for rows in await shards.gather(fetch, groups.keys()):
+        loaded.update((row[0], (row[1], row[2], row[3])) for row in rows)
+    cache.put_many(loaded, drops_before)
+    return found | loaded
+
+
+async def _viewer_reactions(
+    shards: ShardSet, viewer_id: int | None, wanted: list[int]
+) -> tuple[set[int], set[int]]:
+    """Which of ``wanted`` the viewer liked and reposted: one statement on their shard."""
+    liked: set[int] = set()
+    reposted: set[int] = set()
+    if viewer_id is None:
+        return liked, reposted
+    mine = union_all(
+        select(likes.c.post_id, literal("like").label("kind")).where(
+            likes.c.account_id == viewer_id, likes.c.post_id.in_(wanted)
+        ),
+        select(posts.c.repost_of_id, literal("repost").label("kind")).where(
+            posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(wanted)
+        ),
+    )
+    async with shards.for_id(viewer_id).read() as conn:
+        for post_id, kind in (await conn.execute(mine)).all():
+            (liked if kind == "like" else reposted).add(post_id)
+    return liked, reposted
+
+
+async def _viewer_counted(
+    shards: ShardSet, unsettled: list[int], viewer_id: int | None
+) -> dict[int, set[str]]:
+    """For posts the viewer just reacted to: whether each tally counts them yet ("like",
+    "repost"), from the posts' shards. Every unsettled post gets an entry."""
+    counted: dict[int, set[str]] = {p: set() for p in unsettled}
+    if not unsettled or viewer_id is None:
+        return counted
+    groups = shards.group_by_shard(unsettled)
+
+    async def fetch(shard, conn):
+        statement = union_all(
+            *(
+                select(tally.c.post_id, literal(kind).label("kind")).where(
+                    tally.c.account_id == viewer_id, tally.c.post_id.in_(groups[shard])
+                )
+                for tally, kind in ((post_likes, "like"), (post_reposts, "repost"))
+            )
+        )
+        return (await conn.execute(statement)).all()
+
+    for rows in await shards.gather(fetch, groups.keys()):
+        for post_id, kind in rows:
+            counted[post_id].add(kind)
+    return counted
 
 
 async def reactors_window(

@@ -12,6 +12,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from twoorl.accounts.passwords import Passwords
+from twoorl.caching.changes import RedisChangeFeed
 from twoorl.jobs.worker import Worker
 from twoorl.live.broker import LocalBroker, build_broker
 from twoorl.settings import Settings
@@ -57,12 +58,16 @@ class Services:
 
 
 def build_shards(settings: Settings) -> ShardSet:
-    """The databases, with the same read timeout and pool size in every kind of process."""
-    return ShardSet(
+    """The databases, with the same read timeout and pool size in every kind of process,
+    and the change feed that keeps their caches right: Redis when there is one."""
+    shards = ShardSet(
         settings.shard_urls,
         timeout=settings.shard_timeout_seconds,
         pool_size=settings.db_pool_size,
     )
+    if settings.redis_url:
+        shards.feed = RedisChangeFeed.from_url(settings.redis_url, prefix=settings.redis_prefix)
+    return shards
 
 
 def build_rate_limiter(settings: Settings) -> tuple[MovingWindowRateLimiter, Any]:

@@ -20,6 +20,7 @@ metadata = MetaData(
 def load_all_tables() -> MetaData:
     """Import every domain's tables so the metadata is complete (for Alembic and tests)."""
     from twoorl.accounts import tables as _accounts  # noqa: F401
+    from twoorl.caching import tables as _caching  # noqa: F401
     from twoorl.graph import tables as _graph  # noqa: F401
     from twoorl.jobs import tables as _jobs  # noqa: F401
     from twoorl.moderation import tables as _moderation  # noqa: F401

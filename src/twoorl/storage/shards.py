@@ -8,6 +8,8 @@ user is ever rehashed, because the logical shard is written into every id.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +19,17 @@ from typing import TypeVar
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from twoorl.caching.changes import (
+    LOST_TRACK_AFTER,
+    PENDING,
+    Change,
+    ChangeFeed,
+    SqlChangeFeed,
+)
+from twoorl.caching.entities import Caches
 from twoorl.ids import LOGICAL_SHARDS, SEQUENCE_BITS, logical_shard_of
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -38,6 +50,9 @@ class Shard:
     # a ROLLBACK round trip to every one (about a tenth of an API request's CPU, measured in
     # benchmarks/README.md, "api"). SQLite keeps its BEGIN: one WAL snapshot per read.
     reader: AsyncEngine = field(init=False, repr=False)
+    # Called with what a committed write changed (``caching.changes.record_change``); set by the
+    # ShardSet, which applies it to the caches and publishes it.
+    after_commit: Callable[[list[Change]], Awaitable[None]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         reader = (
@@ -56,10 +71,16 @@ class Shard:
         """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
         so concurrent writers queue on busy_timeout instead of failing mid-transaction."""
         async with self.engine.connect() as conn:
+            # ``info`` lives with the pooled connection: drop what a rolled-back use left.
+            conn.info.pop(PENDING, None)
             if self.is_sqlite:
                 await conn.execution_options(twoorl_immediate=True)
             async with conn.begin():
                 yield conn
+            changes = conn.info.pop(PENDING, None)
+        # Published once the connection is back in the pool: publishing may need one too.
+        if changes and self.after_commit is not None:
+            await self.after_commit(changes)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -93,6 +114,40 @@ class ShardSet:
         ]
         # Bounds each shard's part of a ``gather`` (timeline reads); None waits forever.
         self.timeout = timeout
+        # This process's entity caches, kept right by the change feed (``caching``).
+        self.caches = Caches()
+        self.feed: ChangeFeed = SqlChangeFeed(self.directory)
+        self._caught_up_at = 0.0
+        for shard in self.shards:
+            object.__setattr__(shard, "after_commit", self._after_commit)
+
+    async def _after_commit(self, changes: list[Change]) -> None:
+        self.caches.apply(changes)
+        try:
+            await self.feed.publish(changes)
+        except Exception:
+            # The write stands; other processes heal within the caches' time-to-live.
+            log.exception("could not publish %d cache changes", len(changes))
+
+    async def catch_up(self) -> None:
+        """Apply what other processes changed since the last call: one round trip to the
+        feed, at the start of every request and job. If the feed cannot be read, the caches
+        are switched off until it can (the databases answer, just slower)."""
+        try:
+            changes = await self.feed.catch_up()
+        except Exception:
+            if self.caches.posts.enabled:
+                log.warning("cache change feed unreadable; caches off", exc_info=True)
+            self.caches.set_enabled(False)
+            return
+        now = time.monotonic()
+        if changes is None or now - self._caught_up_at > LOST_TRACK_AFTER:
+            self.caches.clear()  # too much changed, or too long unread: start over
+        elif changes:
+            self.caches.apply(changes)
+        self._caught_up_at = now
+        if not self.caches.posts.enabled:
+            self.caches.set_enabled(True)
 
     def __len__(self) -> int:
         return len(self.shards)
@@ -148,6 +203,7 @@ class ShardSet:
         return list(await asyncio.gather(*(run(s) for s in targets)))
 
     async def dispose(self) -> None:
+        await self.feed.close()
         await asyncio.gather(*(s.engine.dispose() for s in self.shards))
 
 

@@ -8,6 +8,8 @@ from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from twoorl.caching.changes import record_change
+
 
 def insert_ignoring_conflicts(conn: AsyncConnection, table: Table, **values: object):
     """``INSERT ... ON CONFLICT DO NOTHING``; the result's rowcount says whether it inserted."""
@@ -31,6 +33,7 @@ async def add_to_counter(
         set_={column: table.c[column] + delta},
     )
     await conn.execute(statement)
+    record_change(conn, table.name, key)  # cached counters of ``key`` are stale now
 
 
 async def lock_for_transaction(conn: AsyncConnection, *key: object) -> None:

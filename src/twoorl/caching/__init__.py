@@ -1,0 +1,1 @@
+"""Per-process caches of what the read model loads, kept right by a change feed."""

@@ -1,0 +1,172 @@
+"""This process's caches of entities the read model loads on every page.
+
+Each is an LRU with a time-to-live as a backstop; what keeps them right is the change feed
+(``caching.changes``): every write that changes a cached thing records it, and each change
+drops the entry in every process. Posts are immutable but for deletion, so they live long;
+everything else lives a minute at most, so even a lost change heals by itself.
+
+A load races with a concurrent change: a request that read a row just before another one
+changed it must not store the old row after the change dropped it. Each cache counts its
+drops, and a load stores its result only if no drop happened while it ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
+
+from cachetools import TTLCache
+
+from twoorl.caching.changes import Change
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+MUTABLE_SECONDS = 60.0
+IMMUTABLE_SECONDS = 3600.0
+
+_bypassed: ContextVar[bool] = ContextVar("twoorl_caches_bypassed", default=False)
+
+
+@contextmanager
+def reading_the_databases() -> Iterator[None]:
+    """Within this block (a job), every lookup misses, so reads see the databases' truth;
+    what they load is still stored for pages (guarded like any load)."""
+    token = _bypassed.set(True)
+    try:
+        yield
+    finally:
+        _bypassed.reset(token)
+
+
+class EntityCache(Generic[K, V]):
+    def __init__(self, maxsize: int, ttl: float) -> None:
+        self._entries: TTLCache[K, V] = TTLCache(maxsize, ttl)
+        self.drops = 0  # bumped by every drop: a load that saw it change stores nothing
+        self.enabled = True
+
+    def get(self, key: K) -> V | None:
+        return self._entries.get(key) if self.enabled and not _bypassed.get() else None
+
+    def get_many(self, keys: Iterable[K]) -> tuple[dict[K, V], list[K]]:
+        """The cached entries among ``keys``, and the keys that are not cached."""
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        entries = self._entries if self.enabled and not _bypassed.get() else {}
+        for key in keys:
+            value = entries.get(key, _ABSENT)
+            if value is _ABSENT:
+                missing.append(key)
+            else:
+                found[key] = value  # type: ignore[assignment]
+        return found, missing
+
+    def put_many(self, items: dict[K, V], drops_before: int) -> None:
+        """Store what a load found, unless something was dropped while it ran."""
+        if self.enabled and self.drops == drops_before:
+            self._entries.update(items)
+
+    def put(self, key: K, value: V) -> None:
+        """Store what a change says (not a load, so no race to guard against)."""
+        self._entries[key] = value
+
+    def drop(self, key: K) -> None:
+        self._entries.pop(key, None)
+        self.drops += 1
+
+    def drop_where(self, matches: Callable[[V], bool]) -> None:
+        for key in [k for k, v in list(self._entries.items()) if matches(v)]:
+            self._entries.pop(key, None)
+        self.drops += 1
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.drops += 1
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_ABSENT: Any = object()
+
+
+class Caches:
+    """Every cache of one process (one per ShardSet), and how each kind of change reaches
+    them. Kinds are named after what changed; keys are ids (or token hashes) as text."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.posts: EntityCache[int, Any] = EntityCache(size, IMMUTABLE_SECONDS)
+        self.accounts: EntityCache[int, Any] = EntityCache(size // 2, MUTABLE_SECONDS)
+        # Lower-cased username -> id, or None for a name nobody has (mentions of nobody).
+        self.usernames: EntityCache[str, int | None] = EntityCache(size // 2, MUTABLE_SECONDS)
+        self.account_stats: EntityCache[int, Any] = EntityCache(size // 2, MUTABLE_SECONDS)
+        self.post_counts: EntityCache[int, tuple[int, int, int]] = EntityCache(
+            size, MUTABLE_SECONDS
+        )
+        # Account id -> whom they muted and blocked, and who blocked them.
+        self.hidden: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
+        # Token hash -> (account id, ...) for sessions and OAuth tokens.
+        self.sessions: EntityCache[str, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
+        self.grants: EntityCache[str, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
+        # Post id -> its direct replies' ids (a thread page).
+        self.replies: EntityCache[int, tuple[int, ...]] = EntityCache(size // 5, MUTABLE_SECONDS)
+        self.followees: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
+        # (account id, post id) of reactions whose tally a job has yet to bring along.
+        self.reacting: EntityCache[tuple[int, int], bool] = EntityCache(size // 5, MUTABLE_SECONDS)
+
+    def all(self) -> list[EntityCache[Any, Any]]:
+        return [value for value in vars(self).values() if isinstance(value, EntityCache)]
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        for kind, key in changes:
+            handler = _HANDLERS.get(kind)
+            if handler is None:
+                continue  # a newer process's kind: nothing of ours depends on it
+            handler(self, key)
+
+    def clear(self) -> None:
+        for cache in self.all():
+            cache.clear()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Off while the feed cannot be read (a Redis outage): every read goes to the
+        databases, and nothing is stored that a missed change could leave wrong."""
+        if not enabled:
+            self.clear()
+        for cache in self.all():
+            cache.enabled = enabled
+
+
+def _reaction_key(key: str) -> tuple[int, int]:
+    account_id, post_id = key.split(":")
+    return int(account_id), int(post_id)
+
+
+def _drop_post_counters(caches: Caches, key: str) -> None:
+    # A reply linked or unlinked changes the parent's count in the same transaction.
+    caches.post_counts.drop(int(key))
+    caches.replies.drop(int(key))
+
+
+def _drop_credentials_of(caches: Caches, key: str) -> None:
+    account_id = int(key)
+    caches.sessions.drop_where(lambda entry: entry[0] == account_id)
+    caches.grants.drop_where(lambda entry: entry[0] == account_id)
+
+
+_HANDLERS: dict[str, Callable[[Caches, str], None]] = {
+    "post": lambda caches, key: caches.posts.drop(int(key)),
+    "account": lambda caches, key: caches.accounts.drop(int(key)),
+    "username": lambda caches, key: caches.usernames.drop(key),
+    "account_counters": lambda caches, key: caches.account_stats.drop(int(key)),
+    "post_counters": _drop_post_counters,
+    "hidden": lambda caches, key: caches.hidden.drop(int(key)),
+    "followees": lambda caches, key: caches.followees.drop(int(key)),
+    "reacting": lambda caches, key: caches.reacting.put(_reaction_key(key), True),
+    "reacted": lambda caches, key: caches.reacting.drop(_reaction_key(key)),
+    "session": lambda caches, key: caches.sessions.drop(key),
+    "grant": lambda caches, key: caches.grants.drop(key),
+    "credentials_of": _drop_credentials_of,
+}

@@ -1,0 +1,143 @@
+"""Two app processes over the same databases, each with caches of its own: what one changes
+shows on the very next request served by the other. Each app here is what a process has
+(its own ShardSet, caches and change-feed reader; nothing shared but the databases and
+Redis), once with the change feed in the directory database (no Redis) and once in Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from fanout_support import fresh_prefix
+
+from api_support import ApiUser, web_and_api_user
+from conftest import close_app, forget_redis_prefix
+from twoorl.accounts import service as accounts
+from twoorl.app import create_app
+from twoorl.moderation import service as moderation
+from twoorl.oauth import service as oauth
+
+pytestmark = pytest.mark.parametrize(
+    ("shard_urls", "feed"), [("sqlite3", "sql"), ("postgres3", "redis")], indirect=["shard_urls"]
+)
+
+
+@pytest.fixture
+def redis_prefix(feed: str, request) -> Iterator[str | None]:
+    if feed != "redis":
+        yield None
+        return
+    url = request.getfixturevalue("redis_url")
+    prefix = fresh_prefix()
+    yield prefix
+    forget_redis_prefix(url, prefix)
+
+
+@pytest.fixture
+def settings_overrides(feed: str, redis_prefix, request) -> dict[str, object]:
+    if feed != "redis":
+        return {}
+    return {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": redis_prefix}
+
+
+@pytest.fixture
+async def other_app(settings) -> AsyncIterator:
+    """A second process's app: the same settings, nothing in memory shared with ``app``."""
+    application = create_app(settings, migrate=False)
+    yield application
+    await close_app(application)
+
+
+def served_by(app, user: ApiUser) -> ApiUser:
+    """The same person and token, their requests served by ``app``."""
+    return ApiUser(app, user.username, user.token, user.id)
+
+
+@pytest.fixture
+async def world(app, other_app, people):
+    """ana posts, carl reposts it, bo follows both; bo's home is read (and cached) on the
+    other process first."""
+    _ana_web, ana = await web_and_api_user(app, people, "ana")
+    bo_web, bo = await web_and_api_user(app, people, "bo")
+    _carl_web, carl = await web_and_api_user(app, people, "carl")
+    for followee in (ana, carl):
+        assert (await bo.post(f"/api/v1/accounts/{followee.id}/follow")).status_code == 200
+    post = await ana.status("hello from ana")
+    assert (await carl.post(f"/api/v1/statuses/{post['id']}/reblog")).status_code == 200
+    await carl.status("carl's own words")
+    bo_there = served_by(other_app, bo)
+    home = await home_ids(bo_there)
+    assert post["id"] in home, "the other process shows ana's post before the change"
+    yield {"ana": ana, "bo": bo, "carl": carl, "bo_there": bo_there, "post": post}
+    await bo_there.client.aclose()
+
+
+async def home_ids(user: ApiUser) -> list[str]:
+    response = await user.get("/api/v1/timelines/home")
+    assert response.status_code == 200, response.text
+    return [(s["reblog"] or s)["id"] for s in response.json()]
+
+
+async def test_a_deleted_post_and_its_reposts_leave_the_other_process(world) -> None:
+    post, bo_there = world["post"], world["bo_there"]
+    assert (await bo_there.get(f"/api/v1/statuses/{post['id']}")).status_code == 200
+    assert (await world["ana"].delete(f"/api/v1/statuses/{post['id']}")).status_code == 200
+    assert post["id"] not in await home_ids(bo_there)  # nor carl's repost of it
+    assert (await bo_there.get(f"/api/v1/statuses/{post['id']}")).status_code == 404
+
+
+async def test_a_mute_and_a_block_hide_at_once_in_the_other_process(world) -> None:
+    bo, bo_there, post = world["bo"], world["bo_there"], world["post"]
+    assert (await bo.post(f"/api/v1/accounts/{world['ana'].id}/mute")).status_code == 200
+    assert post["id"] not in await home_ids(bo_there)
+    assert (await bo.post(f"/api/v1/accounts/{world['carl'].id}/block")).status_code == 200
+    assert await home_ids(bo_there) == []
+
+
+async def test_a_new_display_name_shows_in_the_other_process(world) -> None:
+    ana, bo_there = world["ana"], world["bo_there"]
+    changed = await ana.patch(
+        "/api/v1/accounts/update_credentials", data={"display_name": "Ana Renamed"}
+    )
+    assert changed.status_code == 200, changed.text
+    statuses = [s["reblog"] or s for s in (await bo_there.get("/api/v1/timelines/home")).json()]
+    names = {s["account"]["display_name"] for s in statuses if s["account"]["id"] == ana.id}
+    assert names == {"Ana Renamed"}
+
+
+async def test_a_suspension_shows_and_signs_out_in_the_other_process(app, other_app, world):
+    ana, post = world["ana"], world["post"]
+    ana_there = served_by(other_app, ana)
+    assert (await ana_there.get("/api/v1/accounts/verify_credentials")).status_code == 200
+    shards = app.state.services.shards
+    target = await accounts.get_by_id(shards, int(ana.id))
+    assert target is not None
+    await moderation.suspend(shards, None, target, "spam")
+    await app.state.services.worker.drain()
+    assert post["id"] not in await home_ids(world["bo_there"])
+    assert (await ana_there.get("/api/v1/accounts/verify_credentials")).status_code == 401
+    await ana_there.client.aclose()
+
+
+async def test_a_revoked_token_and_a_signed_out_session_end_in_the_other_process(
+    app, other_app, people, world
+) -> None:
+    bo, bo_there = world["bo"], world["bo_there"]
+    await oauth.revoke_all(app.state.services.shards, int(bo.id))
+    assert (await bo_there.get("/api/v1/timelines/home")).status_code == 401
+
+    person = await people("dee")
+    cookies = httpx.Cookies(person.client.cookies)  # copied before logout, as a thief would
+    assert (await served_page(other_app, cookies, "/settings")).status_code == 200
+    assert (await person.submit("/logout", page="/")).status_code == 303
+    page = await served_page(other_app, cookies, "/settings")
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
+async def served_page(app, cookies: httpx.Cookies, path: str) -> httpx.Response:
+    """``path`` with these cookies, served by ``app``."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies=cookies
+    ) as client:
+        return await client.get(path)
