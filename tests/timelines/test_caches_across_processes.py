@@ -59,7 +59,7 @@ async def world(app, other_app, people):
     """ana posts, carl reposts it, bo follows both; bo's home is read (and cached) on the
     other process first."""
     _ana_web, ana = await web_and_api_user(app, people, "ana")
-    bo_web, bo = await web_and_api_user(app, people, "bo")
+    _bo_web, bo = await web_and_api_user(app, people, "bo")
     _carl_web, carl = await web_and_api_user(app, people, "carl")
     for followee in (ana, carl):
         assert (await bo.post(f"/api/v1/accounts/{followee.id}/follow")).status_code == 200
