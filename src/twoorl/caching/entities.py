@@ -112,6 +112,8 @@ class Caches:
         self.grants: EntityCache[str, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
         # Post id -> its direct replies' ids (a thread page).
         self.replies: EntityCache[int, tuple[int, ...]] = EntityCache(size // 5, MUTABLE_SECONDS)
+        # "" -> the newest entries of the public timeline.
+        self.public: EntityCache[str, Any] = EntityCache(1, MUTABLE_SECONDS)
         self.followees: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
         # (account id, post id) of reactions whose tally a job has yet to bring along.
         self.reacting: EntityCache[tuple[int, int], bool] = EntityCache(size // 5, MUTABLE_SECONDS)
@@ -144,6 +146,11 @@ def _reaction_key(key: str) -> tuple[int, int]:
     return int(account_id), int(post_id)
 
 
+def _drop_post(caches: Caches, key: str) -> None:
+    caches.posts.drop(int(key))
+    caches.public.clear()  # it may have been in the public window
+
+
 def _drop_post_counters(caches: Caches, key: str) -> None:
     # A reply linked or unlinked changes the parent's count in the same transaction.
     caches.post_counts.drop(int(key))
@@ -157,7 +164,8 @@ def _drop_credentials_of(caches: Caches, key: str) -> None:
 
 
 _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
-    "post": lambda caches, key: caches.posts.drop(int(key)),
+    "post": _drop_post,
+    "public": lambda caches, key: caches.public.clear(),
     "account": lambda caches, key: caches.accounts.drop(int(key)),
     "username": lambda caches, key: caches.usernames.drop(key),
     "account_counters": lambda caches, key: caches.account_stats.drop(int(key)),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 
 from twoorl.accounts.service import get_by_id
+from twoorl.caching.changes import record_change
 from twoorl.jobs.registry import JobContext, handles
 from twoorl.posts.tables import posts
 
@@ -26,3 +27,4 @@ async def hide_posts(ctx: JobContext, payload: dict[str, Any]) -> None:
             .where(posts.c.author_id == account.id, posts.c.hidden.is_not(hidden))
             .values(hidden=hidden)
         )
+        record_change(conn, "public", "")

@@ -94,6 +94,7 @@ async def create_post(
                         hidden=author.spam or author.suspended,
                     )
                 )
+                record_change(conn, "public", "")
                 tags = hashtags(text)
                 if tags:
                     await conn.execute(

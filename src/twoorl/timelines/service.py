@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from twoorl.ids import MAX_ID
 from twoorl.posts.models import Post
 from twoorl.posts.service import get_posts
 from twoorl.posts.tables import mentions
@@ -35,15 +36,37 @@ async def home(
     return await fan_in.home(shards, account_id, request)
 
 
+# The newest this many public entries are kept in each process, so the first pages of the
+# busiest timeline cost no statement; any new, deleted or hidden post drops the window.
+PUBLIC_WINDOW = 200
+
+
 async def public(shards: ShardSet, request: PageRequest) -> Page:
     wanted = request.limit + 1
+    window = await _newest_public(shards)
+    inside = [p for p in window if request.lower < p.id < request.upper]
+    if len(inside) >= wanted or len(window) <= PUBLIC_WINDOW:
+        # Enough of the window is in range, or the window is all there is.
+        return page_of(inside[:wanted], request)
+    return page_of(await _public_from_shards(shards, request.upper, request.lower, wanted), request)
 
+
+async def _newest_public(shards: ShardSet) -> tuple[Post, ...]:
+    cache = shards.caches.public
+    cached = cache.get("")
+    if cached is not None:
+        return cached
+    drops_before = cache.drops
+    window = tuple(await _public_from_shards(shards, MAX_ID, 0, PUBLIC_WINDOW + 1))
+    cache.put_many({"": window}, drops_before)
+    return window
+
+
+async def _public_from_shards(shards: ShardSet, upper: int, lower: int, wanted: int) -> list[Post]:
     async def fetch(shard, conn) -> list[Post]:
-        return await queries.newest_everywhere(
-            conn, max_id=request.upper, min_id=request.lower, limit=wanted
-        )
+        return await queries.newest_everywhere(conn, max_id=upper, min_id=lower, limit=wanted)
 
-    return page_of(merge_newest(await shards.gather(fetch), wanted, key=_post_id), request)
+    return merge_newest(await shards.gather(fetch), wanted, key=_post_id)
 
 
 async def tagged(shards: ShardSet, tag: str | list[str], request: PageRequest) -> Page:
