@@ -90,7 +90,7 @@ async def _work(settings: Settings, concurrency: int) -> None:
 
     shards = build_shards(settings)
     broker = build_broker(settings.redis_url)
-    timelines = build_timelines(settings)
+    timelines = build_timelines(settings, shards)
     await broker.start()
     running = asyncio.current_task()
     assert running is not None

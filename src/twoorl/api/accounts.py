@@ -10,7 +10,7 @@ from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, any_grant, maybe_user, user
-from twoorl.api.common import account_or_404, accounts_page, entities
+from twoorl.api.common import account_or_404, accounts_page, entities, statuses_response
 from twoorl.api.errors import ApiError
 from twoorl.api.oauth import token_entity
 from twoorl.api.paging import link_header, page_request
@@ -210,7 +210,7 @@ async def account_statuses(
     svc: ServicesDep,
     account_id: str,
     viewer: Account | None = maybe_user("read:statuses"),
-) -> list[schemas.Status]:
+) -> Response | list[schemas.Status]:
     author = await account_or_404(svc.shards, account_id)
     params = await Params.read(request)
     if params.flag("pinned") or params.flag("only_media"):
@@ -234,7 +234,8 @@ async def account_statuses(
     )
     link_header(request, response, site_url(request), [p.id for p in page.posts], page.has_more)
     # A muted person's own posts still show on their profile (their reposts of others too).
-    return await entities(request, viewer).statuses(page.posts, keep_author_id=author.id)
+    shown = await entities(request, viewer).statuses(page.posts, keep_author_id=author.id)
+    return statuses_response(shown, response)
 
 
 async def _people_page(request, response, svc, viewer, account_id: str, page_of) -> list:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
 from twoorl.api.auth import ServicesDep, maybe_user, user
-from twoorl.api.common import entities
+from twoorl.api.common import entities, statuses_response
 from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.posts.models import Post
@@ -28,16 +28,16 @@ async def _timeline(
     viewer: Account | None,
     fetch: PageFetcher,
     keep: Callable[[Post], bool] = lambda post: True,
-) -> list[schemas.Status]:
+) -> Response:
     page = await page_until_full(fetch, page_request(await Params.read(request)), keep)
     link_header(request, response, site_url(request), [p.id for p in page.posts], page.has_more)
-    return await entities(request, viewer).statuses(page.posts)
+    return statuses_response(await entities(request, viewer).statuses(page.posts), response)
 
 
 @router.get("/home", response_model=list[schemas.Status])
 async def home(
     request: Request, response: Response, svc: ServicesDep, me: Account = user("read:statuses")
-) -> list[schemas.Status]:
+) -> Response:
     return await _timeline(
         request,
         response,
@@ -52,7 +52,7 @@ async def public(
     response: Response,
     svc: ServicesDep,
     viewer: Account | None = maybe_user("read:statuses"),
-) -> list[schemas.Status]:
+) -> Response | list[schemas.Status]:
     params = await Params.read(request)
     if params.flag("remote") or params.flag("only_media"):
         return []  # no federation and no media: every post here is local text
@@ -68,7 +68,7 @@ async def tag(
     svc: ServicesDep,
     hashtag: str,
     viewer: Account | None = maybe_user("read:statuses"),
-) -> list[schemas.Status]:
+) -> Response | list[schemas.Status]:
     params = await Params.read(request)
     if params.flag("remote") or params.flag("only_media"):
         return []

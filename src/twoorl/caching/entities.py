@@ -115,6 +115,10 @@ class Caches:
         # "" -> the newest entries of the public timeline.
         self.public: EntityCache[str, Any] = EntityCache(1, MUTABLE_SECONDS)
         self.followees: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
+        # (viewer id, post id) -> (liked, reposted).
+        self.viewer_reactions: EntityCache[tuple[int, int], tuple[bool, bool]] = EntityCache(
+            size, MUTABLE_SECONDS
+        )
         # (account id, post id) of reactions whose tally a job has yet to bring along.
         self.reacting: EntityCache[tuple[int, int], bool] = EntityCache(size // 5, MUTABLE_SECONDS)
 
@@ -146,6 +150,11 @@ def _reaction_key(key: str) -> tuple[int, int]:
     return int(account_id), int(post_id)
 
 
+def _reacting(caches: Caches, key: str) -> None:
+    caches.reacting.put(_reaction_key(key), True)
+    caches.viewer_reactions.drop(_reaction_key(key))
+
+
 def _drop_post(caches: Caches, key: str) -> None:
     caches.posts.drop(int(key))
     caches.public.clear()  # it may have been in the public window
@@ -172,7 +181,7 @@ _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
     "post_counters": _drop_post_counters,
     "hidden": lambda caches, key: caches.hidden.drop(int(key)),
     "followees": lambda caches, key: caches.followees.drop(int(key)),
-    "reacting": lambda caches, key: caches.reacting.put(_reaction_key(key), True),
+    "reacting": _reacting,
     "reacted": lambda caches, key: caches.reacting.drop(_reaction_key(key)),
     "session": lambda caches, key: caches.sessions.drop(key),
     "grant": lambda caches, key: caches.grants.drop(key),

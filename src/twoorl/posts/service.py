@@ -187,6 +187,7 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
         record_change(conn, "post", post.id)
         if deleted.rowcount and post.is_repost:
             # Deleting a repost is undoing it: the original's tally follows by the same job.
+            record_change(conn, "reacting", f"{post.author_id}:{post.repost_of_id}")
             await enqueue(
                 conn,
                 "reactions.sync_repost",

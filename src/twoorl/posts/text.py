@@ -98,15 +98,26 @@ def visible_length(text: str) -> int:
 
 def mentioned_usernames(text: str) -> list[str]:
     """Each @username once, in order of first appearance, case kept as written."""
+    return list(_mentioned_usernames(text))
+
+
+# Pages ask these of the same posts again and again; a post's text never changes.
+@functools.lru_cache(maxsize=16384)
+def _mentioned_usernames(text: str) -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for token in tokenize(text):
         if token.kind == "mention":
             seen.setdefault(token.value.lower(), token.value)
-    return list(seen.values())
+    return tuple(seen.values())
 
 
 def hashtags(text: str) -> list[str]:
     """Each tag once, normalised (case-folded), without '#'."""
+    return list(_hashtags(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _hashtags(text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for token in tokenize(text):
         if token.kind == "tag":
@@ -114,14 +125,14 @@ def hashtags(text: str) -> list[str]:
             # Checked after folding: 'ß' folds to 'ss', so a tag can grow.
             if len(tag) <= MAX_TAG_LENGTH:
                 seen.setdefault(tag, None)
-    return list(seen)
+    return tuple(seen)
 
 
 def normalize_tag(tag: str) -> str:
     return unicodedata.normalize("NFC", tag.removeprefix("#")).casefold()
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def render_html(text: str, base_url: str = "") -> Markup:
     """Safe HTML for a post: all text escaped, links with rel="nofollow noopener".
     ``base_url`` makes mention and tag links absolute (for the API's clients)."""

@@ -215,22 +215,32 @@ async def _tallies(shards: ShardSet, wanted: list[int]) -> dict[int, tuple[int, 
 async def _viewer_reactions(
     shards: ShardSet, viewer_id: int | None, wanted: list[int]
 ) -> tuple[set[int], set[int]]:
-    """Which of ``wanted`` the viewer liked and reposted: one statement on their shard."""
-    liked: set[int] = set()
-    reposted: set[int] = set()
+    """Which of ``wanted`` the viewer liked and reposted: cached per person and post (each
+    reaction and its undoing drop it, ``_queue_sync``), the rest in one statement on their
+    shard."""
     if viewer_id is None:
-        return liked, reposted
-    mine = union_all(
-        select(likes.c.post_id, literal("like").label("kind")).where(
-            likes.c.account_id == viewer_id, likes.c.post_id.in_(wanted)
-        ),
-        select(posts.c.repost_of_id, literal("repost").label("kind")).where(
-            posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(wanted)
-        ),
-    )
-    async with shards.for_id(viewer_id).read() as conn:
-        for post_id, kind in (await conn.execute(mine)).all():
-            (liked if kind == "like" else reposted).add(post_id)
+        return set(), set()
+    cache = shards.caches.viewer_reactions
+    found, missing = cache.get_many((viewer_id, post_id) for post_id in wanted)
+    if missing:
+        drops_before = cache.drops
+        asked = [post_id for _, post_id in missing]
+        mine = union_all(
+            select(likes.c.post_id, literal("like").label("kind")).where(
+                likes.c.account_id == viewer_id, likes.c.post_id.in_(asked)
+            ),
+            select(posts.c.repost_of_id, literal("repost").label("kind")).where(
+                posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(asked)
+            ),
+        )
+        async with shards.for_id(viewer_id).read() as conn:
+            rows = (await conn.execute(mine)).all()
+        did = {(post_id, kind) for post_id, kind in rows}
+        loaded = {(viewer_id, p): ((p, "like") in did, (p, "repost") in did) for p in asked}
+        cache.put_many(loaded, drops_before)
+        found.update(loaded)
+    liked = {post_id for (_, post_id), (like, _) in found.items() if like}
+    reposted = {post_id for (_, post_id), (_, repost) in found.items() if repost}
     return liked, reposted
 
 

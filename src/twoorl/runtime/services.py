@@ -42,7 +42,7 @@ class Services:
     def build(cls, settings: Settings, templates: Jinja2Templates | None = None) -> Services:
         shards = build_shards(settings)
         broker = build_broker(settings.redis_url)
-        timelines = build_timelines(settings)
+        timelines = build_timelines(settings, shards)
         rate_limiter, rate_limit_pool = build_rate_limiter(settings)
         return cls(
             settings=settings,
@@ -88,16 +88,20 @@ def build_rate_limiter(settings: Settings) -> tuple[MovingWindowRateLimiter, Any
     return MovingWindowRateLimiter(storage), pool
 
 
-def build_timelines(settings: Settings) -> HomeTimelines | None:
+def build_timelines(settings: Settings, shards: ShardSet) -> HomeTimelines | None:
+    """The fan-out timelines in Redis (None without Redis), hooked to ``shards``' commits
+    so that a deleted post's copy there goes before any process hears of the delete."""
     if not settings.redis_url:
         return None
-    return HomeTimelines.from_url(
+    timelines = HomeTimelines.from_url(
         settings.redis_url,
         prefix=settings.redis_prefix,
         cap=settings.timeline_cap,
         active_seconds=round(settings.fanout_active_days * 86_400),
         max_followers=settings.fanout_max_followers,
     )
+    shards.commit_hooks.append(timelines.forget_changed_posts)
+    return timelines
 
 
 def build_worker(

@@ -117,11 +117,19 @@ class ShardSet:
         # This process's entity caches, kept right by the change feed (``caching``).
         self.caches = Caches()
         self.feed: ChangeFeed = SqlChangeFeed(self.directory)
+        # Run after each commit that changed something, before the caches hear of it: shared
+        # caches other than ours (Redis copies of posts) drop what changed here first.
+        self.commit_hooks: list[Callable[[list[Change]], Awaitable[None]]] = []
         self._caught_up_at = 0.0
         for shard in self.shards:
             object.__setattr__(shard, "after_commit", self._after_commit)
 
     async def _after_commit(self, changes: list[Change]) -> None:
+        for hook in self.commit_hooks:
+            try:
+                await hook(changes)
+            except Exception:
+                log.exception("a commit hook failed; its copies heal by expiry")
         self.caches.apply(changes)
         try:
             await self.feed.publish(changes)

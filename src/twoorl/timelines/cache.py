@@ -184,6 +184,14 @@ class HomeTimelines:
     async def forget_post(self, post_id: int) -> None:
         await self.redis.delete(self._post(post_id))
 
+    async def forget_changed_posts(self, changes: Sequence[tuple[str, str]]) -> None:
+        """Drop the copies of posts a commit deleted, before any process hears of it (a
+        ShardSet commit hook): a process that misses its own cache and reads Redis after
+        the change must not find the old copy and keep it."""
+        gone = [self._post(int(key)) for kind, key in changes if kind == "post"]
+        if gone:
+            await self.redis.delete(*gone)
+
     # Reading ---------------------------------------------------------------------------
 
     async def read(

@@ -70,11 +70,17 @@ async def home(
 async def _posts(
     shards: ShardSet, cache: HomeTimelines, entries: list[tuple[int, int]]
 ) -> dict[int, Post]:
-    """The entries' posts: from Redis, the rest from their shards (and then kept in Redis).
-    A post that is in neither was deleted."""
-    wanted = [post_id for post_id, _ in entries]
-    found = await cache.cached_posts(wanted)
-    missing = [post_id for post_id in wanted if post_id not in found]
+    """The entries' posts: from this process's cache, then Redis, the rest from their shards
+    (and then kept in both). A post that is in none was deleted."""
+    local = shards.caches.posts
+    found, wanted = local.get_many(post_id for post_id, _ in entries)
+    if not wanted:
+        return found
+    drops_before = local.drops
+    from_redis = await cache.cached_posts(wanted)
+    local.put_many(from_redis, drops_before)
+    found.update(from_redis)
+    missing = [post_id for post_id in wanted if post_id not in from_redis]
     if missing:
         loaded = await get_posts(shards, missing)
         await cache.keep_posts(loaded.values())
