@@ -227,12 +227,19 @@ async def followers_among(shards: ShardSet, account_id: int, candidates: Iterabl
 
 
 async def follower_ids(shards: ShardSet, account_id: int) -> list[int]:
-    """Everyone who follows ``account_id``, from the in-edges on their own shard."""
+    """Everyone who follows ``account_id``, from the in-edges on their own shard (fan-out
+    reads this for every post: on PostgreSQL as one array, not a row per follower)."""
     async with shards.for_id(account_id).read() as conn:
+        if conn.dialect.name == "postgresql":
+            found = await conn.scalar(_PG_FOLLOWERS, {"account_id": account_id})
+            return list(found or ())
         rows = await conn.execute(
             select(followers.c.follower_id).where(followers.c.followee_id == account_id)
         )
         return list(rows.scalars())
+
+
+_PG_FOLLOWERS = text("SELECT array_agg(follower_id) FROM followers WHERE followee_id = :account_id")
 
 
 async def follower_count(shards: ShardSet, account_id: int) -> int:

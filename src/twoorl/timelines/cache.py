@@ -253,15 +253,18 @@ class HomeTimelines:
     # Fan-out ---------------------------------------------------------------------------
 
     async def push(self, reader_ids: Sequence[int], post_id: int, author_id: int) -> int:
-        """Add a post to the timelines of those readers that have one; returns how many."""
+        """Add a post to the timelines of those readers that have one; returns how many.
+        Every batch goes in one pipeline: one round trip, and Redis runs the batches back to
+        back (each short enough not to stall other clients between them)."""
         entry = member(post_id, author_id)
-        pushed = 0
-        for start in range(0, len(reader_ids), PUSH_BATCH):
-            keys: list[str] = []
-            for reader_id in reader_ids[start : start + PUSH_BATCH]:
-                keys += (self._timeline(reader_id), self._meta(reader_id))
-            pushed += await self._push(keys=keys, args=[entry, self.cap])
-        return pushed
+        timeline, meta = f"{self.prefix}home:", f"{self.prefix}home-meta:"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for start in range(0, len(reader_ids), PUSH_BATCH):
+                keys: list[str] = []
+                for reader_id in reader_ids[start : start + PUSH_BATCH]:
+                    keys += (f"{timeline}{reader_id}", f"{meta}{reader_id}")
+                await self._push(keys=keys, args=[entry, self.cap], client=pipe)
+            return sum(await pipe.execute())
 
     async def retract(self, reader_ids: Sequence[int], post_id: int, author_id: int) -> None:
         """Remove a deleted post from those readers' timelines."""
