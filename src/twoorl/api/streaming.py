@@ -22,7 +22,7 @@ from twoorl.api.common import entities
 from twoorl.api.entities import NOTIFICATION_TYPES, Entities
 from twoorl.api.params import TRUE_WORDS
 from twoorl.graph.service import followee_ids
-from twoorl.live.events import shared_post
+from twoorl.live.events import catch_up_for, shared_post
 from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_post
 from twoorl.posts.text import hashtags, normalize_tag
@@ -142,6 +142,7 @@ async def _user_events(
         loaded_at = time.monotonic()
         while True:
             event = await queue.get()
+            await catch_up_for(svc.shards, event)
             kind = event.get("type")
             if kind == "notification":
                 for item in await cursor.fresh():
@@ -204,6 +205,7 @@ async def _public_events(
     async with svc.broker.subscribe("posts", "deletes") as queue:
         while True:
             event = await queue.get()
+            await catch_up_for(svc.shards, event)
             if event.get("type") == "delete":
                 yield _delete(event)
             elif shared_post(event):

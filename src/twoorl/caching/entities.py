@@ -173,6 +173,7 @@ def _drop_credentials_of(caches: Caches, key: str) -> None:
 
 
 _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
+    "all": lambda caches, key: caches.clear(),  # a bulk load
     "post": _drop_post,
     "public": lambda caches, key: caches.public.clear(),
     "account": lambda caches, key: caches.accounts.drop(int(key)),

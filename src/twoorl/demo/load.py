@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twoorl.accounts.tables import account_counters
+from twoorl.caching.changes import record_change
 from twoorl.demo.plan import COLUMNS, TABLE_ORDER, LoadPlan, ShardPlan
 from twoorl.stats import service as stats
 from twoorl.storage.shards import Shard
@@ -50,6 +51,8 @@ async def execute(plan: LoadPlan, advance: Advance) -> None:
     ordered = sorted(plan.by_shard.items(), key=lambda item: item[0] is not directory)
     async with AsyncExitStack() as stack:
         connections = [await stack.enter_async_context(shard.write()) for shard, _ in ordered]
+        # Rows by the million, written past the services: every process's caches start over.
+        record_change(connections[0], "all", "")
         # A TaskGroup cancels the other shards' loads as soon as one fails; the exit stack
         # then rolls every transaction back.
         try:

@@ -137,10 +137,13 @@ class ShardSet:
             # The write stands; other processes heal within the caches' time-to-live.
             log.exception("could not publish %d cache changes", len(changes))
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, max_age: float = 0.0) -> None:
         """Apply what other processes changed since the last call: one round trip to the
-        feed, at the start of every request and job. If the feed cannot be read, the caches
-        are switched off until it can (the databases answer, just slower)."""
+        feed, at the start of every request. If the feed cannot be read, the caches are
+        switched off until it can (the databases answer, just slower). ``max_age``: skip
+        if the feed was read that recently (open streams, per event)."""
+        if max_age and time.monotonic() - self._caught_up_at < max_age:
+            return
         try:
             changes = await self.feed.catch_up()
         except Exception:

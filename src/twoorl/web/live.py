@@ -16,7 +16,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from twoorl.accounts.models import Account
 from twoorl.graph.service import followee_ids
-from twoorl.live.events import shared_post
+from twoorl.live.events import catch_up_for, shared_post
 from twoorl.notifications.service import unread_count
 from twoorl.runtime.http import services
 from twoorl.runtime.services import Services
@@ -45,6 +45,7 @@ async def public_stream(svc: ServicesDep, viewer: MaybeAccount) -> EventSourceRe
             yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
+                await catch_up_for(svc.shards, event)
                 if event["type"] == "follows":
                     hidden = await hidden_from(svc.shards, viewer)
                 elif shared_post(event) and event["author_id"] not in hidden:
@@ -69,6 +70,7 @@ async def home_stream(svc: ServicesDep, account: CurrentAccount) -> EventSourceR
             yield {"event": "ready", "data": "{}"}
             while True:
                 event = await queue.get()
+                await catch_up_for(svc.shards, event)
                 stale = time.monotonic() - loaded_at > FOLLOWEES_REFRESH_SECONDS
                 if event["type"] == "follows" or stale:
                     authors = await _home_authors(svc, account)
