@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, any_grant, maybe_user, user
+from twoorl.api.auth import any_grant, maybe_user, user
 from twoorl.api.common import account_or_404, accounts_page, entities, statuses_response
 from twoorl.api.errors import ApiError
 from twoorl.api.oauth import token_entity
@@ -24,7 +24,7 @@ from twoorl.oauth import service as oauth
 from twoorl.oauth.models import Grant
 from twoorl.posts.text import hashtags, normalize_tag
 from twoorl.runtime import actions
-from twoorl.runtime.http import enforce_rate_limit, site_url
+from twoorl.runtime.http import ServicesDep, enforce_rate_limit, site_url
 from twoorl.timelines import service as timelines
 from twoorl.timelines.paging import page_until_full
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, any_grant, counted
+from twoorl.api.auth import any_grant, counted
 from twoorl.api.params import Params
 from twoorl.oauth import service as oauth
 from twoorl.oauth.models import Grant
+from twoorl.runtime.http import ServicesDep
 
 router = APIRouter(prefix="/api/v1/apps", tags=["apps"])
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from twoorl import i18n
 from twoorl.accounts.tables import account_counters, accounts
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, counted
+from twoorl.api.auth import counted
 from twoorl.i18n import _
-from twoorl.runtime.http import site_url
+from twoorl.runtime.http import ServicesDep, site_url
 from twoorl.storage.shards import ShardSet
 
 router = APIRouter(prefix="/api", tags=["instance"], dependencies=[Depends(counted)])

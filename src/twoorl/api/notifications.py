@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, user
+from twoorl.api.auth import user
 from twoorl.api.common import entities
 from twoorl.api.entities import NOTIFICATION_TYPES
 from twoorl.api.errors import ApiError
@@ -15,7 +15,7 @@ from twoorl.api.params import Params
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.notifications import service as notifications
-from twoorl.runtime.http import site_url
+from twoorl.runtime.http import ServicesDep, site_url
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 
 from twoorl.accounts import service as accounts
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep
 from twoorl.api.errors import ApiError
 from twoorl.api.params import Params
 from twoorl.errors import TwoorlError
@@ -19,7 +18,7 @@ from twoorl.oauth import scopes as scope_names
 from twoorl.oauth import service as oauth
 from twoorl.oauth.models import IssuedToken, OAuthApp
 from twoorl.oauth.params import given
-from twoorl.runtime.http import enforce_rate_limit, site_url
+from twoorl.runtime.http import ServicesDep, enforce_rate_limit, site_url
 
 router = APIRouter(tags=["oauth"])
 GRANT_TYPES = ["authorization_code", "password", "client_credentials"]

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, user
+from twoorl.api.auth import user
 from twoorl.api.common import account_or_404, entities
 from twoorl.api.params import Params
 from twoorl.moderation import reports
+from twoorl.runtime.http import ServicesDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 # Mastodon's categories and Twoorl's, both ways.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, maybe_user
+from twoorl.api.auth import maybe_user
 from twoorl.api.common import entities
 from twoorl.api.paging import page_request
 from twoorl.api.params import Params
@@ -17,7 +17,7 @@ from twoorl.graph.service import followed_among
 from twoorl.ids import parse_id
 from twoorl.posts.models import Post
 from twoorl.posts.service import get_post
-from twoorl.runtime.http import site_url
+from twoorl.runtime.http import ServicesDep, site_url
 from twoorl.runtime.services import Services
 from twoorl.search import service as search
 from twoorl.search.filters import hidden_account_ids

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, maybe_user, user
+from twoorl.api.auth import maybe_user, user
 from twoorl.api.common import entities, post_or_404, visible_post_or_404
 from twoorl.api.errors import ApiError
 from twoorl.api.paging import link_header, page_request
@@ -15,7 +15,7 @@ from twoorl.i18n import _
 from twoorl.posts import service as posts
 from twoorl.reactions.service import reactors_window, repost_id_of
 from twoorl.runtime import actions
-from twoorl.runtime.http import site_url
+from twoorl.runtime.http import ServicesDep, site_url
 
 router = APIRouter(prefix="/api/v1/statuses", tags=["statuses"])
 # Every Twoorl post is public. "unlisted" is taken as public (nothing is hidden that the

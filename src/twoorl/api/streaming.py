@@ -17,7 +17,7 @@ from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 
 from twoorl.accounts.models import Account
-from twoorl.api.auth import ServicesDep, maybe_user, user
+from twoorl.api.auth import maybe_user, user
 from twoorl.api.common import entities
 from twoorl.api.entities import NOTIFICATION_TYPES, Entities
 from twoorl.api.params import TRUE_WORDS
@@ -27,6 +27,7 @@ from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_post
 from twoorl.posts.text import hashtags, normalize_tag
 from twoorl.reactions.service import repost_id_of
+from twoorl.runtime.http import ServicesDep
 from twoorl.runtime.services import Services
 
 router = APIRouter(prefix="/api/v1/streaming", tags=["streaming"])

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request, Response
 
 from twoorl.accounts.models import Account
 from twoorl.api import schemas
-from twoorl.api.auth import ServicesDep, maybe_user, user
+from twoorl.api.auth import maybe_user, user
 from twoorl.api.common import entities, statuses_response
 from twoorl.api.paging import link_header, page_request
 from twoorl.api.params import Params
 from twoorl.posts.models import Post
 from twoorl.posts.text import hashtags, normalize_tag, strip_control_characters
-from twoorl.runtime.http import site_url
+from twoorl.runtime.http import ServicesDep, site_url
 from twoorl.timelines import service as timelines
 from twoorl.timelines.paging import PageFetcher, page_until_full
 

@@ -187,20 +187,24 @@ async def is_following(shards: ShardSet, follower_id: int, followee_id: int) -> 
 async def followee_ids(shards: ShardSet, account_id: int) -> list[int]:
     """Everyone ``account_id`` follows (the home timeline's authors), cached in this process
     until they follow or unfollow someone."""
+    return list(await _followees(shards, account_id))
+
+
+async def _followees(shards: ShardSet, account_id: int) -> frozenset[int]:
     cache = shards.caches.followees
     cached = cache.get(account_id)
     if cached is not None:
-        return list(cached)
+        return cached
     drops_before = cache.drops
     async with shards.for_id(account_id).read() as conn:
         if conn.dialect.name == "postgresql":
             # One row holding an array: thousands of followees cost one decode in the
             # driver, not thousands of result rows.
-            found = list(await conn.scalar(_PG_FOLLOWEES, {"account_id": account_id}) or ())
+            found = frozenset(await conn.scalar(_PG_FOLLOWEES, {"account_id": account_id}) or ())
         else:
             statement = select(following.c.followee_id).where(following.c.follower_id == account_id)
-            found = list((await conn.execute(statement)).scalars())
-    cache.put_many({account_id: frozenset(found)}, drops_before)
+            found = frozenset((await conn.execute(statement)).scalars())
+    cache.put_many({account_id: found}, drops_before)
     return found
 
 
@@ -208,14 +212,9 @@ _PG_FOLLOWEES = text("SELECT array_agg(followee_id) FROM following WHERE followe
 
 
 async def followed_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
-    """Which of ``candidates`` ``account_id`` follows: from the cached followees if this
-    process has them, else one indexed query on their shard."""
-    cached = shards.caches.followees.get(account_id)
-    if cached is not None:
-        return cached.intersection(candidates)
-    return await ids_among(
-        shards, following.c.follower_id, following.c.followee_id, account_id, candidates
-    )
+    """Which of ``candidates`` ``account_id`` follows, from their followees (one statement on
+    their shard when this process has not cached them, none when it has)."""
+    return (await _followees(shards, account_id)).intersection(candidates)
 
 
 async def followers_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:

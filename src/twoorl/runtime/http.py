@@ -3,7 +3,9 @@ this site's address, the client's address, and rate limits by address."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from limits import parse
 
 from twoorl.errors import RateLimited
@@ -13,6 +15,14 @@ from twoorl.runtime.services import Services
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+async def _services_dependency(request: Request) -> Services:
+    # async: FastAPI runs a plain ``def`` dependency in a thread, a hop per request.
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(_services_dependency)]
 
 
 def site_url(request: Request) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl.accounts import service as accounts
@@ -15,14 +15,13 @@ from twoorl.graph import blocks as graph_blocks
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.oauth import service as oauth
-from twoorl.runtime.http import client_ip, enforce_rate_limit, services
+from twoorl.runtime.http import ServicesDep, client_ip, enforce_rate_limit
 from twoorl.runtime.services import Services
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
 from twoorl.web.security import SESSION_COOKIE, CsrfChecked, set_session_cookie
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 def _signed_in_redirect(request: Request, svc: Services, token: str, next_path: str) -> Response:

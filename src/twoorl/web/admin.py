@@ -21,14 +21,13 @@ from twoorl.moderation import service as moderation
 from twoorl.moderation.roles import Role, role_of
 from twoorl.posts.service import get_post, get_posts
 from twoorl.runtime import actions
-from twoorl.runtime.http import services
+from twoorl.runtime.http import ServicesDep
 from twoorl.runtime.services import Services
 from twoorl.web.auth import required_account, safe_next
 from twoorl.web.security import CsrfChecked
 from twoorl.web.templating import render
 
 router = APIRouter(prefix="/admin")
-ServicesDep = Annotated[Services, Depends(services)]
 Reason = Annotated[str, Form(max_length=moderation.MAX_REASON * 2)]
 ACCOUNT_ACTIONS = ("spam", "unspam", "suspend", "unsuspend")
 

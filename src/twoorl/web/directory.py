@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from twoorl.graph.service import followed_among
 from twoorl.i18n import _
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.search import directory
 from twoorl.web.auth import MaybeAccount
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 @router.get("/users")

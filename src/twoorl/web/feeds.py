@@ -8,9 +8,7 @@ take ``/@alice.rss`` for a person called "alice.rss".
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from twoorl import i18n
@@ -22,11 +20,10 @@ from twoorl.feeds import service as feeds
 from twoorl.feeds.conditional import http_date, not_modified
 from twoorl.feeds.render import render
 from twoorl.i18n import _
-from twoorl.runtime.http import services, site_url
+from twoorl.runtime.http import ServicesDep, site_url
 from twoorl.runtime.services import Services
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 CACHE_CONTROL = "public, max-age=60"
 
 

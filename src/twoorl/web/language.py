@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl.accounts import service as accounts
 from twoorl.errors import InvalidInput
 from twoorl.i18n import LOCALES, _
 from twoorl.i18n.negotiation import LANG_COOKIE
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.web.auth import MaybeAccount, safe_next
 from twoorl.web.security import CsrfChecked
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 @router.post("/language")

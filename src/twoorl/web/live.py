@@ -9,22 +9,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 
 from twoorl.accounts.models import Account
 from twoorl.graph.service import followee_ids
 from twoorl.live.events import catch_up_for, shared_post
 from twoorl.notifications.service import unread_count
-from twoorl.runtime.http import services
+from twoorl.runtime.http import ServicesDep
 from twoorl.runtime.services import Services
 from twoorl.timelines.visible import hidden_from
 from twoorl.web.auth import CurrentAccount, MaybeAccount
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 HEARTBEAT_SECONDS = 15
 FOLLOWEES_REFRESH_SECONDS = 60
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from twoorl.accounts import service as accounts
@@ -12,13 +12,11 @@ from twoorl.i18n import _
 from twoorl.ids import MAX_ID
 from twoorl.notifications import service as notifications
 from twoorl.posts.service import get_posts
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.web.auth import CurrentAccount
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 @router.get("/notifications")

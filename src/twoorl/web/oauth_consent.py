@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl import i18n
@@ -16,14 +16,12 @@ from twoorl.oauth import scopes as scope_names
 from twoorl.oauth import service as oauth
 from twoorl.oauth.models import OOB_REDIRECT_URI, OAuthApp
 from twoorl.oauth.params import given
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.web.auth import MaybeAccount
 from twoorl.web.security import CsrfChecked
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 class ConsentRefused(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl.accounts import service as accounts
@@ -15,7 +15,7 @@ from twoorl.ids import parse_id
 from twoorl.posts import service as posts
 from twoorl.posts.models import Post
 from twoorl.runtime import actions
-from twoorl.runtime.http import services
+from twoorl.runtime.http import ServicesDep
 from twoorl.runtime.services import Services
 from twoorl.timelines.visible import visible
 from twoorl.web.auth import CurrentAccount, MaybeAccount, safe_next
@@ -24,7 +24,6 @@ from twoorl.web.templating import render
 from twoorl.web.timelines import home_page
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 def permalink(username: str, post_id: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl.accounts import service as accounts
@@ -16,7 +16,7 @@ from twoorl.graph import service as graph
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID, parse_id
 from twoorl.runtime import actions
-from twoorl.runtime.http import services
+from twoorl.runtime.http import ServicesDep
 from twoorl.runtime.services import Services
 from twoorl.timelines import service as timelines
 from twoorl.timelines.service import Page, PageRequest
@@ -27,7 +27,6 @@ from twoorl.web.security import CsrfChecked
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 PEOPLE_PER_PAGE = 40
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
 from twoorl.errors import NotFound
 from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.runtime import actions
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.web.auth import CurrentAccount, safe_next
 from twoorl.web.security import CsrfChecked
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 
 
 @router.post("/posts/{post_id}/{action}")

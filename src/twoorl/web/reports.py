@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from twoorl.accounts import service as accounts
@@ -14,14 +14,13 @@ from twoorl.i18n import _
 from twoorl.ids import parse_id
 from twoorl.moderation import reports
 from twoorl.posts.service import get_post
-from twoorl.runtime.http import enforce_rate_limit, services
+from twoorl.runtime.http import ServicesDep, enforce_rate_limit
 from twoorl.runtime.services import Services
 from twoorl.web.auth import CurrentAccount
 from twoorl.web.security import CsrfChecked
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 RATE = "30/hour"  # per address: enough for real use, too few to flood the queue
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.search import service as search
 from twoorl.timelines.visible import visible
 from twoorl.web.auth import MaybeAccount
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 POSTS_PER_PAGE = 20
 PEOPLE_SHOWN = 10
 TAGS_SHOWN = 10

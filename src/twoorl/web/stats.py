@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
 
 from babel.dates import format_date, format_skeleton
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from twoorl import i18n
 from twoorl.i18n import _, ngettext
-from twoorl.runtime.http import services
-from twoorl.runtime.services import Services
+from twoorl.runtime.http import ServicesDep
 from twoorl.stats import service as stats
 from twoorl.stats.charts import Bar, Geometry, Tick, bar_geometry
 from twoorl.storage.types import utcnow
 from twoorl.web.templating import number, render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 RANGES = (7, 30)
 
 

@@ -11,14 +11,17 @@ import jinja2
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
+from cachetools import LRUCache
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from twoorl import i18n
 from twoorl.accounts.identicon import gravatar_url
 from twoorl.accounts.models import Account
 from twoorl.ids import timestamp_ms_of
+from twoorl.posts.models import PostView
 from twoorl.storage.types import utcnow
 from twoorl.web.security import csrf_token, set_pending_cookies
 
@@ -98,6 +101,9 @@ def build_templates(*, strict: bool = False) -> Jinja2Templates:
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
+        # The templates ship with the code: checking their files' times on every include
+        # cost a stat() per post. A changed template needs a restart.
+        auto_reload=False,
     )
     templates = Jinja2Templates(env=env, context_processors=[_page_context])
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -109,7 +115,38 @@ def build_templates(*, strict: bool = False) -> Jinja2Templates:
         locale_name=locale_name,
         id_time=id_time,
     )
+    env.globals["post_head"] = PostHeads(env.get_template("partials/post_head.html"))
     return templates
+
+
+class PostHeads:
+    """Each post's viewer-independent HTML (author, time, reply context, text), kept per
+    language. The key holds everything the fragment is made of (the post, the people as they
+    are now, the relative time as it reads now), so a changed name or a new minute is a new
+    key and nothing has to be dropped; the viewer's buttons are rendered around it."""
+
+    def __init__(self, template: jinja2.Template, size: int = 20_000) -> None:
+        self._template = template
+        self._cache: LRUCache[tuple, Markup] = LRUCache(maxsize=size)
+
+    def __call__(self, view: PostView, focused: bool) -> Markup:
+        when = relative_time(view.post.created_at)
+        key = (
+            view.post,
+            view.entry_id,
+            view.author,
+            view.reposted_by,
+            view.in_reply_to,
+            view.mentions,
+            focused,
+            when,
+            i18n.current_locale(),
+        )
+        html = self._cache.get(key)
+        if html is None:
+            html = Markup(self._template.render(view=view, focused=focused, when=when))
+            self._cache[key] = html
+        return html
 
 
 def render(

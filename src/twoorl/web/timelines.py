@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from twoorl.errors import TwoorlError
 from twoorl.i18n import _
 from twoorl.ids import MAX_ID
 from twoorl.posts.text import strip_control_characters
-from twoorl.runtime.http import services
+from twoorl.runtime.http import ServicesDep
 from twoorl.runtime.services import Services
 from twoorl.search.trending import trending as trending_tags
 from twoorl.timelines import service as timelines
@@ -22,7 +22,6 @@ from twoorl.web.feed_links import public_feeds
 from twoorl.web.templating import render
 
 router = APIRouter()
-ServicesDep = Annotated[Services, Depends(services)]
 MaxId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 SinceId = Annotated[int | None, Query(ge=0, le=MAX_ID)]
 
