@@ -170,7 +170,7 @@ def settings(shard_urls: list[str], tmp_path: Path, settings_overrides) -> Setti
         "password_hash_profile": "cheapest",
         "rate_limit_register": "10000/minute",
         "rate_limit_login": "10000/minute",
-        "rate_limit_api": "100000/minute",
+        "rate_limit_api": "100000/day",
         "inline_workers": False,
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
     }
