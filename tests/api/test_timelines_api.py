@@ -99,6 +99,41 @@ async def test_home_shows_me_and_whom_i_follow_with_reblogs(api_users) -> None:
 
 
 @pytest.mark.parametrize("shard_urls", ["sqlite", "postgres3"], indirect=True)
+async def test_timeline_statuses_match_single_statuses_and_follow_every_change(api_users) -> None:
+    """Timelines serve each status's JSON from a cache keyed by what it is made of: warm or
+    cold it is what the status endpoint answers, and a like, a repost, a new name or a new
+    counter shows on the very next page."""
+    ana, bob = await api_users("ana"), await api_users("bob")
+    await bob.post(f"/api/v1/accounts/{ana.id}/follow")
+    by_ana = await ana.status("hello @bob")
+
+    async def home_and_singles() -> tuple[list[dict], list[dict]]:
+        home = (await bob.get("/api/v1/timelines/home")).json()
+        singles = [(await bob.get(f"/api/v1/statuses/{s['id']}")).json() for s in home]
+        return home, singles
+
+    cold, singles = await home_and_singles()
+    warm, _ = await home_and_singles()
+    assert cold == warm == singles
+    assert cold[0]["favourited"] is False and cold[0]["mentions"][0]["username"] == "bob"
+    await bob.post(f"/api/v1/statuses/{by_ana['id']}/favourite")
+    await bob.post(f"/api/v1/statuses/{by_ana['id']}/reblog")
+    await ana.patch("/api/v1/accounts/update_credentials", data={"display_name": "Ana B."})
+    await ana.status("a second one")
+    home, singles = await home_and_singles()
+    assert home == singles
+    # The newest post, then bob's repost (which stands in for the original in his home).
+    newest, reblog = home
+    liked = reblog["reblog"]
+    assert reblog["account"]["username"] == "bob" and liked["id"] == by_ana["id"]
+    assert newest["content"] == "<p>a second one</p>"
+    assert liked["favourited"] is True and liked["favourites_count"] == 1
+    assert liked["reblogged"] is True and liked["reblogs_count"] == 1
+    assert liked["account"]["display_name"] == "Ana B."
+    assert liked["account"]["statuses_count"] == 2
+
+
+@pytest.mark.parametrize("shard_urls", ["sqlite", "postgres3"], indirect=True)
 async def test_public_takes_its_options(api_users, app) -> None:
     ana = await api_users("ana")
     first = await ana.status("one")

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 from web_support import account_id, send
 
-from conftest import post_ids
+from conftest import CSRF_RE, post_ids
 from twoorl.posts.tables import posts
 from twoorl.storage.shards import ShardSet
+from twoorl.web.templating import AnonymousPages
 
 OLDER_RE = re.compile(r'<a rel="next" href="\?max_id=(\d+)">Older')
 PAGE_SIZE = 20
@@ -318,3 +319,34 @@ async def test_home_merges_followed_people_across_shards(people, shards):
     assert f"{stranger.username} says" not in shown
     for person in followed:
         assert f"{person.username} says 2" in shown
+
+
+async def test_anonymous_visitors_share_one_page_but_not_its_form_token(people):
+    """The public page is rendered once for every anonymous visitor (``ANONYMOUS_PAGES``),
+    yet each gets a token that works with their own cookie, and any change shows at once."""
+    alice = await people("alice")
+    await say(alice, "first words")
+    one, two = await people(), await people()
+    first, again, other = await one.get("/public"), await one.get("/public"), await two.get("/")
+
+    def token(page) -> str:
+        return CSRF_RE.search(page.text).group(1)
+
+    assert token(first) == token(again) != token(other)
+    assert first.text == again.text
+    assert AnonymousPages.PLACEHOLDER not in first.text + other.text
+    switched = await two.client.post(
+        "/language", data={"csrf_token": token(other), "locale": "de", "next": "/"}
+    )
+    assert switched.status_code == 303, switched.text
+    assert '<html lang="de"' in (await two.get("/")).text
+    assert '<html lang="en"' in (await one.get("/")).text
+
+    await say(alice, "second words")
+    await alice.submit(
+        "/settings/profile",
+        {"display_name": "Alice L.", "bio": "", "locale": "", "profile_color": "#1d9bf0"},
+        page="/settings",
+    )
+    fresh = (await one.get("/public")).text
+    assert "second words" in fresh and "Alice L." in fresh

@@ -234,7 +234,7 @@ async def account_statuses(
     )
     link_header(request, response, site_url(request), [p.id for p in page.posts], page.has_more)
     # A muted person's own posts still show on their profile (their reposts of others too).
-    shown = await entities(request, viewer).statuses(page.posts, keep_author_id=author.id)
+    shown = await entities(request, viewer).statuses_json(page.posts, keep_author_id=author.id)
     return statuses_response(shown, response)
 
 

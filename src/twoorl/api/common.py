@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
-from pydantic import TypeAdapter
 
 from twoorl.accounts import service as accounts
 from twoorl.accounts.models import Account
-from twoorl.api import schemas
 from twoorl.api.entities import Entities
 from twoorl.api.errors import ApiError
 from twoorl.api.paging import link_header, page_request
@@ -63,15 +61,12 @@ async def accounts_page(
     return await entities(request, viewer).accounts_in_order(page.account_ids)
 
 
-_STATUSES = TypeAdapter(list[schemas.Status])
-
-
-def statuses_response(statuses: list[schemas.Status], response: Response) -> Response:
-    """A list of statuses as JSON, serialised by pydantic-core in one call, with the headers
-    the route set on ``response`` (``Link``). Returning a Response skips FastAPI's own
-    validate-then-encode of the route's ``response_model``, which stays for the OpenAPI."""
+def statuses_response(statuses_json: bytes, response: Response) -> Response:
+    """A JSON array of statuses (``Entities.statuses_json``) with the headers the route set on
+    ``response`` (``Link``). Returning a Response skips FastAPI's own validate-then-encode of
+    the route's ``response_model``, which stays for the OpenAPI."""
     return Response(
-        _STATUSES.dump_json(statuses),
+        statuses_json,
         media_type="application/json",
         headers={k: v for k, v in response.headers.items() if k != "content-length"},
     )

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from cachetools import LRUCache
+from pydantic import TypeAdapter
+
 from twoorl.accounts import service as accounts
 from twoorl.accounts.identicon import gravatar_url
 from twoorl.accounts.models import Account, Counts
@@ -22,7 +25,7 @@ from twoorl.posts.models import Post, PostView
 from twoorl.posts.service import get_posts
 from twoorl.posts.text import hashtags, render_html
 from twoorl.storage.shards import ShardSet
-from twoorl.timelines.visible import visible
+from twoorl.timelines.visible import Seen, visible
 
 NOTIFICATION_TYPES: dict[Kind, str] = {
     Kind.MENTION: "mention",
@@ -31,6 +34,11 @@ NOTIFICATION_TYPES: dict[Kind, str] = {
     Kind.LIKE: "favourite",
     Kind.REPOST: "reblog",
 }
+_STATUS = TypeAdapter(schemas.Status)
+# Each status's JSON, keyed by everything it is made of (the post view with its people and
+# counts, the authors' counters, what the viewer's presence changes): a change is a new key,
+# so nothing has to be dropped, and old keys age out of the LRU.
+STATUS_JSON: LRUCache[tuple, bytes] = LRUCache(maxsize=10_000)
 NO_ROLE = schemas.Role(id="-99", name="", color="", permissions="0", highlighted=False)
 
 
@@ -138,7 +146,38 @@ class Entities:
         viewer sees. A repost becomes a status of its own whose ``reblog`` is the original;
         ``hide_muted=False`` for posts asked for by id (shown even if their author is muted,
         as on Mastodon)."""
-        seen = await visible(
+        seen = await self._seen(entries, hide_muted, keep_author_id)
+        return [self._built_status(seen, view, source_text) for view in seen.posts]
+
+    async def statuses_json(
+        self, entries: Iterable[Post], *, keep_author_id: int | None = None
+    ) -> bytes:
+        """What :meth:`statuses` gives, as a JSON array: each status's JSON comes from
+        ``STATUS_JSON`` when nothing it is made of has changed (the hot path of timelines)."""
+        seen = await self._seen(entries, True, keep_author_id)
+        viewer_id = self.viewer.id if self.viewer else None
+        parts = []
+        for view in seen.posts:
+            reposter = view.reposted_by
+            key = (
+                view,
+                seen.stats[view.author.id],
+                seen.stats[reposter.id] if reposter else None,
+                viewer_id is not None,
+                view.post.author_id == viewer_id,
+                self.base_url,
+            )
+            part = STATUS_JSON.get(key)
+            if part is None:
+                part = _STATUS.dump_json(self._built_status(seen, view, False))
+                STATUS_JSON[key] = part
+            parts.append(part)
+        return b"[" + b",".join(parts) + b"]"
+
+    async def _seen(
+        self, entries: Iterable[Post], hide_muted: bool, keep_author_id: int | None
+    ) -> Seen:
+        return await visible(
             self.shards,
             entries,
             self.viewer,
@@ -146,20 +185,14 @@ class Entities:
             hide=hide_muted,
             account_stats=True,
         )
-        built: dict[int, schemas.Account] = {}
 
-        def account(person: Account) -> schemas.Account:
-            if person.id not in built:
-                built[person.id] = self._account(person, *seen.stats[person.id])
-            return built[person.id]
-
-        shown = []
-        for view in seen.posts:
-            status = self._status(view, account(view.author), source_text)
-            if view.reposted_by is not None:
-                status = self._reblog(view, account(view.reposted_by), status)
-            shown.append(status)
-        return shown
+    def _built_status(self, seen: Seen, view: PostView, source_text: bool) -> schemas.Status:
+        author = self._account(view.author, *seen.stats[view.author.id])
+        status = self._status(view, author, source_text)
+        if view.reposted_by is not None:
+            reposter = self._account(view.reposted_by, *seen.stats[view.reposted_by.id])
+            status = self._reblog(view, reposter, status)
+        return status
 
     async def status(self, post: Post, *, source_text: bool = False) -> schemas.Status | None:
         found = await self.statuses([post], source_text=source_text, hide_muted=False)

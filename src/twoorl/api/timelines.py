@@ -31,7 +31,7 @@ async def _timeline(
 ) -> Response:
     page = await page_until_full(fetch, page_request(await Params.read(request)), keep)
     link_header(request, response, site_url(request), [p.id for p in page.posts], page.has_more)
-    return statuses_response(await entities(request, viewer).statuses(page.posts), response)
+    return statuses_response(await entities(request, viewer).statuses_json(page.posts), response)
 
 
 @router.get("/home", response_model=list[schemas.Status])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,7 +89,11 @@ def _page_context(request: Request) -> dict[str, Any]:
     return {
         "current_account": getattr(request.state, "account", None),
         "unread_notifications": getattr(request.state, "unread_notifications", 0),
-        "csrf_token": csrf_token(request),
+        "csrf_token": (
+            AnonymousPages.PLACEHOLDER
+            if getattr(request.state, "csrf_placeholder", False)
+            else csrf_token(request)
+        ),
         "max_post_length": request.app.state.services.settings.max_post_length,
         "html_lang": i18n.current_locale().replace("_", "-"),
         "current_locale": i18n.current_locale(),
@@ -149,10 +155,79 @@ class PostHeads:
         return html
 
 
+class AnonymousPages:
+    """Whole pages as anonymous visitors see them (the front page, the public timeline), which
+    are the same for all of them. Like ``PostHeads`` the key is everything a page is made of
+    (template, address, language, the context with its posts as they are now, the half-minute
+    its relative times read in), so a new post or a changed name is simply a new key. Only the
+    visitor's CSRF token differs: pages are stored with a placeholder in its place."""
+
+    PLACEHOLDER = "csrf-" + secrets.token_hex(16)
+
+    def __init__(self, size: int = 512) -> None:
+        self._cache: LRUCache[tuple, bytes] = LRUCache(maxsize=size)
+
+    def key(self, request: Request, name: str, context: dict[str, Any], status: int) -> tuple:
+        return (
+            name,
+            request.url.path,
+            request.url.query,
+            status,
+            i18n.current_locale(),
+            int(time.time() // 30),
+            _frozen(context),
+        )
+
+    def get(self, key: tuple) -> bytes | None:
+        return self._cache.get(key)
+
+    def put(self, key: tuple, body: bytes) -> None:
+        self._cache[key] = body
+
+
+ANONYMOUS_PAGES = AnonymousPages()
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _frozen(item)) for key, item in value.items())
+    return value
+
+
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    *,
+    same_for_anonymous: bool = False,
 ) -> HTMLResponse:
+    """A page. ``same_for_anonymous``: for visitors who are not signed in the page depends on
+    nothing but ``context`` and the address, so it may come from ``ANONYMOUS_PAGES``."""
+    context = context or {}
+    key = None
+    if same_for_anonymous and getattr(request.state, "account", None) is None:
+        try:
+            key = ANONYMOUS_PAGES.key(request, name, context, status_code)
+            body = ANONYMOUS_PAGES.get(key)
+        except TypeError:  # something in the context cannot be a key: render it afresh
+            key = body = None
+        if body is not None:
+            return _with_csrf_token(request, body, status_code)
+        request.state.csrf_placeholder = True
     templates: Jinja2Templates = request.app.state.services.templates
-    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    if key is not None:
+        ANONYMOUS_PAGES.put(key, bytes(response.body))
+        return _with_csrf_token(request, bytes(response.body), status_code)
+    set_pending_cookies(request, response)
+    return response
+
+
+def _with_csrf_token(request: Request, body: bytes, status_code: int) -> HTMLResponse:
+    token = csrf_token(request).encode()
+    response = HTMLResponse(body.replace(AnonymousPages.PLACEHOLDER.encode(), token), status_code)
     set_pending_cookies(request, response)
     return response

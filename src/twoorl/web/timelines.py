@@ -45,7 +45,7 @@ async def render_timeline(
     shown = (await visible(svc.shards, page.posts, signed_in(request))).posts
     if request.query_params.get("fragment") == "entries":
         # The live banner's "show new posts": only the entries, to prepend in place.
-        return render(request, "partials/entries.html", {"posts": shown})
+        return render(request, "partials/entries.html", {"posts": shown}, same_for_anonymous=True)
     return render(
         request,
         "timeline.html",
@@ -63,6 +63,7 @@ async def render_timeline(
             "trending": trending,
         },
         status_code=status_code,
+        same_for_anonymous=True,
     )
 
 
