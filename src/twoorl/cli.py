@@ -59,7 +59,7 @@ def serve(
     """Migrate, then serve the site (with the job worker in-process)."""
     import uvicorn
 
-    from twoorl.serving import APP, reuse_port_supported, serve_balanced
+    from twoorl.serving import APP, reuse_port_supported, serve_balanced, tune_collector
 
     settings = _settings()
     _run_migrations(settings)
@@ -69,6 +69,7 @@ def serve(
         # A socket per worker, so connections are spread evenly (see twoorl.serving).
         serve_balanced(host, port, workers, options)
         return
+    tune_collector()
     uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
 
 
