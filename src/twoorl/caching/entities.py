@@ -54,13 +54,17 @@ class EntityCache(Generic[K, V]):
         """The cached entries among ``keys``, and the keys that are not cached."""
         found: dict[K, V] = {}
         missing: list[K] = []
-        entries = self._entries if self.enabled and not _bypassed.get() else {}
-        for key in keys:
-            value = entries.get(key, _ABSENT)
-            if value is _ABSENT:
-                missing.append(key)
-            else:
-                found[key] = value  # type: ignore[assignment]
+        if not self.enabled or _bypassed.get():
+            return found, list(keys)
+        entries = self._entries
+        # One clock reading for the whole batch (the timer is re-entrant), and one lookup per
+        # key: ``get`` would test membership and then read, each under the timer.
+        with entries.timer:
+            for key in keys:
+                try:
+                    found[key] = entries[key]
+                except KeyError:
+                    missing.append(key)
         return found, missing
 
     def put_many(self, items: dict[K, V], drops_before: int) -> None:
@@ -87,9 +91,6 @@ class EntityCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-_ABSENT: Any = object()
 
 
 class Caches:
