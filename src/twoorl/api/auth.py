@@ -4,6 +4,7 @@ Also the per-token rate limit whose state every answer reports in ``X-RateLimit-
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Annotated
@@ -51,9 +52,13 @@ async def request_grant(request: Request) -> Grant | None:
     return grant
 
 
+# The setting is read on every request; parsing it each time was a regex per request.
+_parsed_limit = functools.lru_cache(maxsize=8)(parse)
+
+
 async def _count_request(request: Request, grant: Grant | None) -> None:
     svc = services(request)
-    limit = parse(svc.settings.rate_limit_api)
+    limit = _parsed_limit(svc.settings.rate_limit_api)
     who = grant.token_hash if grant else client_ip(request)
     # A fixed window aligned to the clock, like Mastodon's: one counter per window, so a
     # request costs one round trip (INCR) and the reset time needs no second one.

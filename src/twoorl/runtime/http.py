@@ -19,7 +19,7 @@ def services(request: Request) -> Services:
 
 async def _services_dependency(request: Request) -> Services:
     # async: FastAPI runs a plain ``def`` dependency in a thread, a hop per request.
-    return request.app.state.services
+    return services(request)
 
 
 ServicesDep = Annotated[Services, Depends(_services_dependency)]
