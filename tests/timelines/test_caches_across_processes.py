@@ -87,6 +87,32 @@ async def test_a_deleted_post_and_its_reposts_leave_the_other_process(world) -> 
     assert (await bo_there.get(f"/api/v1/statuses/{post['id']}")).status_code == 404
 
 
+async def test_new_posts_reposts_and_follows_show_at_once_in_the_other_process(
+    app, people, world
+) -> None:
+    """Each timeline's newest entries are kept per process (``timelines.windows``): a post,
+    a repost, a follow, an unfollow or a new tagged post elsewhere shows on the next page."""
+    ana, bo, carl, bo_there = world["ana"], world["bo"], world["carl"], world["bo_there"]
+    tagged_there = f"/api/v1/timelines/tag/{ana.username}news"
+    assert (await bo_there.get(tagged_there)).json() == []
+    fresh = await ana.status(f"fresh news #{ana.username}news")
+    assert (await home_ids(bo_there))[0] == fresh["id"]
+    assert [s["id"] for s in (await bo_there.get(tagged_there)).json()] == [fresh["id"]]
+    _dee_web, dee = await web_and_api_user(app, people, "dee")
+    older = await dee.status("dee was here before bo followed")
+    assert older["id"] not in await home_ids(bo_there)
+    assert (await bo.post(f"/api/v1/accounts/{dee.id}/follow")).status_code == 200
+    assert older["id"] in await home_ids(bo_there)
+    assert (await dee.post(f"/api/v1/statuses/{fresh['id']}/reblog")).status_code == 200
+    reposted = (await bo_there.get("/api/v1/timelines/home")).json()[0]
+    assert reposted["account"]["id"] == dee.id and reposted["reblog"]["id"] == fresh["id"]
+    assert (await bo.post(f"/api/v1/accounts/{carl.id}/unfollow")).status_code == 200
+    accounts_shown = {
+        s["account"]["id"] for s in (await bo_there.get("/api/v1/timelines/home")).json()
+    }
+    assert carl.id not in accounts_shown and dee.id in accounts_shown
+
+
 async def test_a_mute_and_a_block_hide_at_once_in_the_other_process(world) -> None:
     bo, bo_there, post = world["bo"], world["bo_there"], world["post"]
     assert (await bo.post(f"/api/v1/accounts/{world['ana'].id}/mute")).status_code == 200

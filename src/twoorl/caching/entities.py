@@ -93,6 +93,50 @@ class EntityCache(Generic[K, V]):
         return len(self._entries)
 
 
+class DependentCache(EntityCache[K, V]):
+    """Entries that each depend on many ids (a home timeline's window on its authors): a
+    change to one id drops every entry depending on it, found through a reverse index, not a
+    scan. A load registers its dependencies before it reads (:meth:`track`), so a change that
+    lands while it runs stops it from storing, without stopping every other load."""
+
+    # Index entries (dependencies of live and evicted entries) before the whole cache starts
+    # over: it bounds the memory that evicted entries leave in the index.
+    MAX_INDEXED = 1_000_000
+
+    def __init__(self, maxsize: int, ttl: float) -> None:
+        super().__init__(maxsize, ttl)
+        self._dependents: dict[Hashable, set[K]] = {}
+        self._generations: dict[K, int] = {}
+        self._indexed = 0
+
+    def track(self, key: K, depends_on: Iterable[Hashable]) -> tuple[int, int]:
+        """Before a load of ``key``: what :meth:`put_tracked` checks afterwards."""
+        if self._indexed > self.MAX_INDEXED:
+            self.clear()
+        for dependency in depends_on:
+            self._dependents.setdefault(dependency, set()).add(key)
+            self._indexed += 1
+        return self.drops, self._generations.get(key, 0)
+
+    def put_tracked(self, key: K, value: V, tracked: tuple[int, int]) -> None:
+        if self.enabled and tracked == (self.drops, self._generations.get(key, 0)):
+            self._entries[key] = value
+
+    def drop_dependents(self, dependency: Hashable) -> None:
+        keys = self._dependents.pop(dependency, ())
+        self._indexed -= len(keys)
+        for key in keys:
+            self._entries.pop(key, None)
+            self._generations[key] = self._generations.get(key, 0) + 1
+            self._indexed += 1  # the generation is held until the next start-over
+
+    def clear(self) -> None:
+        super().clear()
+        self._dependents.clear()
+        self._generations.clear()
+        self._indexed = 0
+
+
 class Caches:
     """Every cache of one process (one per ShardSet), and how each kind of change reaches
     them. Kinds are named after what changed; keys are ids (or token hashes) as text."""
@@ -113,8 +157,12 @@ class Caches:
         self.grants: EntityCache[str, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
         # Post id -> its direct replies' ids (a thread page).
         self.replies: EntityCache[int, tuple[int, ...]] = EntityCache(size // 5, MUTABLE_SECONDS)
-        # "" -> the newest entries of the public timeline.
-        self.public: EntityCache[str, Any] = EntityCache(1, MUTABLE_SECONDS)
+        # "" -> the newest entries of the public timeline, "tag:<tags>" -> of a tag's;
+        # any new, deleted or hidden post drops them all (``timelines.windows``).
+        self.public: EntityCache[str, Any] = EntityCache(size // 50, MUTABLE_SECONDS)
+        # Reader id -> the newest entries of their fan-in home timeline, dropped when one of
+        # its authors posts or deletes, or when the reader follows someone else.
+        self.home_windows: DependentCache[int, Any] = DependentCache(size // 25, MUTABLE_SECONDS)
         self.followees: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
         # (viewer id, post id) -> (liked, reposted).
         self.viewer_reactions: EntityCache[tuple[int, int], tuple[bool, bool]] = EntityCache(
@@ -158,13 +206,18 @@ def _reacting(caches: Caches, key: str) -> None:
 
 def _drop_post(caches: Caches, key: str) -> None:
     caches.posts.drop(int(key))
-    caches.public.clear()  # it may have been in the public window
+    caches.public.clear()  # it may have been in the public or a tag window
 
 
 def _drop_post_counters(caches: Caches, key: str) -> None:
     # A reply linked or unlinked changes the parent's count in the same transaction.
     caches.post_counts.drop(int(key))
     caches.replies.drop(int(key))
+
+
+def _drop_followees(caches: Caches, key: str) -> None:
+    caches.followees.drop(int(key))
+    caches.home_windows.drop(int(key))
 
 
 def _drop_credentials_of(caches: Caches, key: str) -> None:
@@ -182,7 +235,8 @@ _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
     "account_counters": lambda caches, key: caches.account_stats.drop(int(key)),
     "post_counters": _drop_post_counters,
     "hidden": lambda caches, key: caches.hidden.drop(int(key)),
-    "followees": lambda caches, key: caches.followees.drop(int(key)),
+    "followees": _drop_followees,
+    "author_posts": lambda caches, key: caches.home_windows.drop_dependents(int(key)),
     "reacting": _reacting,
     "reacted": lambda caches, key: caches.reacting.drop(_reaction_key(key)),
     "session": lambda caches, key: caches.sessions.drop(key),

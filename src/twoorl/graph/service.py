@@ -187,10 +187,10 @@ async def is_following(shards: ShardSet, follower_id: int, followee_id: int) -> 
 async def followee_ids(shards: ShardSet, account_id: int) -> list[int]:
     """Everyone ``account_id`` follows (the home timeline's authors), cached in this process
     until they follow or unfollow someone."""
-    return list(await _followees(shards, account_id))
+    return list(await followee_set(shards, account_id))
 
 
-async def _followees(shards: ShardSet, account_id: int) -> frozenset[int]:
+async def followee_set(shards: ShardSet, account_id: int) -> frozenset[int]:
     cache = shards.caches.followees
     cached = cache.get(account_id)
     if cached is not None:
@@ -214,7 +214,7 @@ _PG_FOLLOWEES = text("SELECT array_agg(followee_id) FROM following WHERE followe
 async def followed_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:
     """Which of ``candidates`` ``account_id`` follows, from their followees (one statement on
     their shard when this process has not cached them, none when it has)."""
-    return (await _followees(shards, account_id)).intersection(candidates)
+    return (await followee_set(shards, account_id)).intersection(candidates)
 
 
 async def followers_among(shards: ShardSet, account_id: int, candidates: Iterable[int]) -> set[int]:

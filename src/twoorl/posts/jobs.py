@@ -142,8 +142,9 @@ async def _forget_reactions(ctx: JobContext, post_id: int, author_id: int) -> No
                 .returning(posts.c.id, posts.c.author_id)
             )
             gone = removed.all()
-            for repost_id, _reposter_id in gone:
+            for repost_id, reposter_id in gone:
                 record_change(conn, "post", repost_id)
+                record_change(conn, "author_posts", reposter_id)
         for repost_id, reposter_id in gone:
             await fanout.retract(shards, ctx.timelines, repost_id, reposter_id)
     async with shards.for_id(post_id).write() as conn:

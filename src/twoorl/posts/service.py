@@ -95,6 +95,7 @@ async def create_post(
                     )
                 )
                 record_change(conn, "public", "")
+                record_change(conn, "author_posts", author.id)  # their followers' home windows
                 tags = hashtags(text)
                 if tags:
                     await conn.execute(
@@ -185,6 +186,7 @@ async def delete_post(shards: ShardSet, actor: Account, post_id: int) -> Post:
     async with shards.for_id(post.id).write() as conn:
         deleted = await conn.execute(delete(posts).where(posts.c.id == post.id))
         record_change(conn, "post", post.id)
+        record_change(conn, "author_posts", post.author_id)
         if deleted.rowcount and post.is_repost:
             # Deleting a repost is undoing it: the original's tally follows by the same job.
             record_change(conn, "reacting", f"{post.author_id}:{post.repost_of_id}")

@@ -39,6 +39,7 @@ async def _sync(
         # reaction to a post that no longer exists goes too.
         async with ctx.shards.for_id(account_id).write() as conn:
             await conn.execute(forget(account_id, post_id))
+            record_change(conn, "author_posts", account_id)  # a repost row may have gone
         return
     notified = False
     async with ctx.shards.for_id(post_id).write() as conn:

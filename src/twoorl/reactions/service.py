@@ -80,6 +80,7 @@ async def repost(shards: ShardSet, account: Account, post_id: int) -> Post:
             )
             if created:
                 record_change(conn, "account_counters", account.id)  # their newest post
+                record_change(conn, "author_posts", account.id)
                 await _queue_sync(
                     conn, "reactions.sync_repost", account.id, post.id, repost_id=repost_id
                 )
@@ -98,6 +99,7 @@ async def unrepost(shards: ShardSet, account: Account, post_id: int) -> Post:
         )
         if removed is not None:
             record_change(conn, "post", removed)
+            record_change(conn, "author_posts", account.id)
             record_change(conn, "account_counters", account.id)
             await _queue_sync(conn, "reactions.sync_repost", account.id, post.id, repost_id=removed)
     return post

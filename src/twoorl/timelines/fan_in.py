@@ -3,19 +3,36 @@ shard concurrently for its authors' newest posts, merge the sorted answers, stop
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
-from twoorl.graph.service import followee_ids
+from twoorl.graph.service import followee_set
 from twoorl.posts.models import Post
 from twoorl.storage.shards import ShardSet
-from twoorl.timelines import queries
+from twoorl.timelines import queries, windows
 from twoorl.timelines.merge import merge_newest
-from twoorl.timelines.paging import Page, PageRequest, page_of
+from twoorl.timelines.paging import Page, PageRequest
 
 
 async def home(shards: ShardSet, account_id: int, request: PageRequest) -> Page:
-    authors = [account_id, *await followee_ids(shards, account_id)]
-    return page_of(await newest_of_authors(shards, authors, request), request)
+    """The reader's and their followees' posts, newest first; the first pages from the
+    reader's window in this process (``windows``), so a warm page costs no statement."""
+    followees = await followee_set(shards, account_id)
+
+    def newest(wanted: int) -> Awaitable[list[Post]]:
+        return from_shards(PageRequest(limit=wanted - 1))
+
+    def from_shards(page: PageRequest) -> Awaitable[list[Post]]:
+        return newest_of_authors(shards, [account_id, *followees], page)
+
+    return await windows.home_page(
+        shards.caches.home_windows,
+        account_id,
+        followees,
+        windows.HOME_WINDOW,
+        request,
+        newest,
+        from_shards,
+    )
 
 
 async def newest_of_authors(

@@ -11,7 +11,7 @@ from twoorl.posts.service import get_posts
 from twoorl.posts.tables import mentions
 from twoorl.posts.text import normalize_tag
 from twoorl.storage.shards import ShardSet
-from twoorl.timelines import fan_in, hybrid, queries
+from twoorl.timelines import fan_in, hybrid, queries, windows
 from twoorl.timelines.cache import HomeTimelines
 from twoorl.timelines.merge import merge_newest
 from twoorl.timelines.paging import (  # noqa: F401 (re-exported for callers)
@@ -36,50 +36,45 @@ async def home(
     return await fan_in.home(shards, account_id, request)
 
 
-# The newest this many public entries are kept in each process, so the first pages of the
-# busiest timeline cost no statement; any new, deleted or hidden post drops the window.
-PUBLIC_WINDOW = 200
-
-
 async def public(shards: ShardSet, request: PageRequest) -> Page:
-    wanted = request.limit + 1
-    window = await _newest_public(shards)
-    inside = [p for p in window if request.lower < p.id < request.upper]
-    if len(inside) >= wanted or len(window) <= PUBLIC_WINDOW:
-        # Enough of the window is in range, or the window is all there is.
-        return page_of(inside[:wanted], request)
-    return page_of(await _public_from_shards(shards, request.upper, request.lower, wanted), request)
+    """Everyone's posts (no reposts, nothing hidden), newest first."""
 
+    async def fetch(upper: int, lower: int, wanted: int) -> list[Post]:
+        async def on_shard(shard, conn) -> list[Post]:
+            return await queries.newest_everywhere(conn, max_id=upper, min_id=lower, limit=wanted)
 
-async def _newest_public(shards: ShardSet) -> tuple[Post, ...]:
-    cache = shards.caches.public
-    cached = cache.get("")
-    if cached is not None:
-        return cached
-    drops_before = cache.drops
-    window = tuple(await _public_from_shards(shards, MAX_ID, 0, PUBLIC_WINDOW + 1))
-    cache.put_many({"": window}, drops_before)
-    return window
+        return merge_newest(await shards.gather(on_shard), wanted, key=_post_id)
 
-
-async def _public_from_shards(shards: ShardSet, upper: int, lower: int, wanted: int) -> list[Post]:
-    async def fetch(shard, conn) -> list[Post]:
-        return await queries.newest_everywhere(conn, max_id=upper, min_id=lower, limit=wanted)
-
-    return merge_newest(await shards.gather(fetch), wanted, key=_post_id)
+    return await windows.shared_page(
+        shards.caches.public,
+        "",
+        windows.PUBLIC_WINDOW,
+        request,
+        lambda wanted: fetch(MAX_ID, 0, wanted),
+        lambda page: fetch(page.upper, page.lower, page.limit + 1),
+    )
 
 
 async def tagged(shards: ShardSet, tag: str | list[str], request: PageRequest) -> Page:
     """Posts with ``tag`` (or with any of a list of tags), newest first."""
-    wanted = request.limit + 1
     tags = sorted({normalize_tag(t) for t in ([tag] if isinstance(tag, str) else tag)})
 
-    async def fetch(shard, conn) -> list[Post]:
-        return await queries.newest_with_tag(
-            conn, tags, max_id=request.upper, min_id=request.lower, limit=wanted
-        )
+    async def fetch(upper: int, lower: int, wanted: int) -> list[Post]:
+        async def on_shard(shard, conn) -> list[Post]:
+            return await queries.newest_with_tag(
+                conn, tags, max_id=upper, min_id=lower, limit=wanted
+            )
 
-    return page_of(merge_newest(await shards.gather(fetch), wanted, key=_post_id), request)
+        return merge_newest(await shards.gather(on_shard), wanted, key=_post_id)
+
+    return await windows.shared_page(
+        shards.caches.public,
+        "tag:" + ",".join(tags),
+        windows.TAG_WINDOW,
+        request,
+        lambda wanted: fetch(MAX_ID, 0, wanted),
+        lambda page: fetch(page.upper, page.lower, page.limit + 1),
+    )
 
 
 async def by_author(shards: ShardSet, author_id: int, request: PageRequest) -> Page:
