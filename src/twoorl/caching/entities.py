@@ -46,6 +46,13 @@ class EntityCache(Generic[K, V]):
         self._entries: TTLCache[K, V] = TTLCache(maxsize, ttl)
         self.drops = 0  # bumped by every drop: a load that saw it change stores nothing
         self.enabled = True
+        # Loads under way (and the version they began at), for callers that share one read
+        # among concurrent misses of a key.
+        self.loading: dict[K, Any] = {}
+
+    def version(self, key: K) -> object:
+        """Changes whenever a drop could concern ``key``."""
+        return self.drops
 
     def get(self, key: K) -> V | None:
         return self._entries.get(key) if self.enabled and not _bypassed.get() else None
@@ -116,10 +123,13 @@ class DependentCache(EntityCache[K, V]):
         for dependency in depends_on:
             self._dependents.setdefault(dependency, set()).add(key)
             self._indexed += 1
+        return self.version(key)
+
+    def version(self, key: K) -> tuple[int, int]:
         return self.drops, self._generations.get(key, 0)
 
     def put_tracked(self, key: K, value: V, tracked: tuple[int, int]) -> None:
-        if self.enabled and tracked == (self.drops, self._generations.get(key, 0)):
+        if self.enabled and tracked == self.version(key):
             self._entries[key] = value
 
     def drop_dependents(self, dependency: Hashable) -> None:

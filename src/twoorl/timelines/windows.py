@@ -15,8 +15,10 @@ theirs (``"followees"``). Each also lives a minute at most.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from twoorl.caching.entities import DependentCache, EntityCache
 from twoorl.posts.models import Post
@@ -65,9 +67,14 @@ async def shared_page(
     """A page of a timeline everyone sees alike (public, a tag), from its window if it can."""
     window = cache.get(key)
     if window is None:
-        drops_before = cache.drops
-        window = await _load(newest, size)
-        cache.put_many({key: window}, drops_before)
+
+        async def load() -> Window:
+            drops_before = cache.drops
+            loaded = await _load(newest, size)
+            cache.put_many({key: loaded}, drops_before)
+            return loaded
+
+        window = await _one_load(cache, key, load)
     return window.page(request) or page_of(await from_shards(request), request)
 
 
@@ -84,10 +91,37 @@ async def home_page(
     ``followees``), from its window if it can."""
     window = cache.get(reader_id)
     if window is None or not _same(window.authors, followees):
-        tracked = cache.track(reader_id, [reader_id, *followees])
-        window = await _load(newest, size, followees)
-        cache.put_tracked(reader_id, window, tracked)
+
+        async def load() -> Window:
+            tracked = cache.track(reader_id, [reader_id, *followees])
+            loaded = await _load(newest, size, followees)
+            cache.put_tracked(reader_id, loaded, tracked)
+            return loaded
+
+        window = await _one_load(cache, reader_id, load)
+        if not _same(window.authors, followees):  # a load begun before a follow
+            window = await _load(newest, size, followees)
     return window.page(request) or page_of(await from_shards(request), request)
+
+
+async def _one_load(
+    cache: EntityCache[Any, Window], key: Hashable, load: Callable[[], Awaitable[Window]]
+) -> Window:
+    """Concurrent misses of one window share one read, so that when a busy window expires
+    its readers do not all run the same query at once. A read begun before a change that
+    concerns it is not shared: a request after the change waits for a read after it."""
+    version = cache.version(key)
+    running = cache.loading.get(key)
+    if running is None or running[1] != version:
+        running = (asyncio.ensure_future(load()), version)
+        cache.loading[key] = running
+
+        def done(_future: object, this: tuple[Any, Any] = running) -> None:
+            if cache.loading.get(key) is this:
+                del cache.loading[key]
+
+        running[0].add_done_callback(done)
+    return await asyncio.shield(running[0])
 
 
 def _same(held: Collection[Hashable], current: frozenset[int]) -> bool:
