@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -59,9 +60,16 @@ class Worker:
         self.max_attempts = max_attempts
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
+        # Shards told of new jobs since a loop last looked (their NOTIFY, or None: any shard).
+        self._woken: set[int] = set()
 
-    def wake(self) -> None:
-        """Tell the loop that new jobs were committed, so it need not wait for the next poll."""
+    def wake(self, shard_index: int | None = None) -> None:
+        """Tell the loop that new jobs were committed (on ``shard_index``, or anywhere), so it
+        need not wait for the next poll."""
+        if shard_index is None:
+            self._woken.update(s.index for s in self.shards.shards)
+        else:
+            self._woken.add(shard_index)
         self._wake.set()
 
     async def run_forever(self, concurrency: int = 1) -> None:
@@ -80,8 +88,10 @@ class Worker:
                 connection = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
-                await connection.add_listener(WAKE_CHANNEL, lambda *_: self.wake())
-                self.wake()  # jobs may have been queued while we were not listening
+                await connection.add_listener(
+                    WAKE_CHANNEL, lambda *_, index=shard.index: self.wake(index)
+                )
+                self.wake(shard.index)  # jobs may have been queued while we were not listening
                 await lost.wait()
             except asyncio.CancelledError:
                 raise
@@ -93,19 +103,35 @@ class Worker:
                     await connection.close()
 
     async def _loop(self) -> None:
+        # A wake-up names its shard, so a pass claims only where jobs were queued (one post
+        # on a cluster of 8 shards would otherwise cost every loop 8 claims); each poll
+        # interval, a full pass finds retries that came due and jobs whose wake-up was lost.
+        full_pass_due = time.monotonic() + self.poll_interval
         while True:
-            # Clear before the pass, not after: a wake-up that arrives during the pass must
-            # cause another pass instead of being lost until the next poll.
+            # Take the woken shards before the pass, not after: a wake-up that arrives during
+            # the pass must cause another pass instead of being lost until the next poll.
             self._wake.clear()
+            now = time.monotonic()
+            if now >= full_pass_due:
+                full_pass_due = now + self.poll_interval
+                targets, self._woken = list(self.shards.shards), set()
+            else:
+                woken, self._woken = self._woken, set()
+                targets = [s for s in self.shards.shards if s.index in woken]
             try:
-                ran = await self.run_due_once()
+                ran = await self._run_due_on(targets, full=len(targets) == len(self.shards))
             except Exception:
                 log.exception("job worker pass failed; retrying")
-                ran = 0
+                ran = {}
             if ran:
+                self._woken.update(ran)  # those shards may hold more due jobs
+                continue
+            if self._woken:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=max(0.0, full_pass_due - time.monotonic())
+                )
 
     async def drain(self, max_passes: int = 100) -> None:
         """Run jobs until none is due (jobs may queue further jobs)."""
@@ -115,16 +141,21 @@ class Worker:
         raise RuntimeError(f"jobs kept coming after {max_passes} passes")
 
     async def run_due_once(self) -> int:
-        counts = await asyncio.gather(*(self._run_batch(s) for s in self.shards.shards))
-        return sum(counts)
+        return len(await self._run_due_on(self.shards.shards, full=True))
 
-    async def _run_batch(self, shard: Shard) -> int:
-        claimed = await self._claim(shard)
+    async def _run_due_on(self, targets: list[Shard], *, full: bool) -> set[int]:
+        """Claim and run a batch on each of ``targets``; the shards that had jobs. A full
+        pass also parks jobs whose worker died during each attempt."""
+        counts = await asyncio.gather(*(self._run_batch(s, full) for s in targets))
+        return {shard.index for shard, count in zip(targets, counts, strict=True) if count}
+
+    async def _run_batch(self, shard: Shard, full: bool) -> int:
+        claimed = await self._claim(shard, park_stuck=full)
         for job in claimed:
             await self._run(shard, job)
         return len(claimed)
 
-    async def _claim(self, shard: Shard) -> list[ClaimedJob]:
+    async def _claim(self, shard: Shard, *, park_stuck: bool = True) -> list[ClaimedJob]:
         now = utcnow()
         due = (
             select(jobs.c.id)
@@ -140,20 +171,21 @@ class Worker:
         async with shard.write() as conn:
             # A job whose lease ran out after its last allowed attempt killed its worker each
             # time (a crash, an out-of-memory kill): park it instead of claiming it forever.
-            await conn.execute(
-                update(jobs)
-                .where(
-                    jobs.c.failed_at.is_(None),
-                    jobs.c.attempts >= self.max_attempts,
-                    jobs.c.locked_until < now,
+            if park_stuck:
+                await conn.execute(
+                    update(jobs)
+                    .where(
+                        jobs.c.failed_at.is_(None),
+                        jobs.c.attempts >= self.max_attempts,
+                        jobs.c.locked_until < now,
+                    )
+                    .values(
+                        failed_at=now,
+                        locked_until=None,
+                        last_error=func.coalesce(jobs.c.last_error, "")
+                        + "(its worker stopped during each attempt)",
+                    )
                 )
-                .values(
-                    failed_at=now,
-                    locked_until=None,
-                    last_error=func.coalesce(jobs.c.last_error, "")
-                    + "(its worker stopped during each attempt)",
-                )
-            )
             rows = (
                 await conn.execute(
                     update(jobs)
