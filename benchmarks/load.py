@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("--posts-per-user", type=int, default=20)
     parser.add_argument("--follows-per-user", type=int, default=50)
     parser.add_argument(
-        "--people", type=int, default=20, help="signed-in people (the run raises the login limit to fit them)"
+        "--people", type=int, default=20, help="signed-in people (the login limit is raised to fit)"
     )
     parser.add_argument("--connections", type=int, default=16, help="in all, over both ports")
     parser.add_argument("--duration", type=float, default=30)
