@@ -79,6 +79,12 @@ async def home_ids(user: ApiUser) -> list[str]:
     return [(s["reblog"] or s)["id"] for s in response.json()]
 
 
+async def public_ids(user: ApiUser) -> list[str]:
+    response = await user.get("/api/v1/timelines/public")
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()]
+
+
 async def test_a_deleted_post_and_its_reposts_leave_the_other_process(world) -> None:
     post, bo_there = world["post"], world["bo_there"]
     assert (await bo_there.get(f"/api/v1/statuses/{post['id']}")).status_code == 200
@@ -95,9 +101,15 @@ async def test_new_posts_reposts_and_follows_show_at_once_in_the_other_process(
     ana, bo, carl, bo_there = world["ana"], world["bo"], world["carl"], world["bo_there"]
     tagged_there = f"/api/v1/timelines/tag/{ana.username}news"
     assert (await bo_there.get(tagged_there)).json() == []
+    assert await public_ids(bo_there)  # the other process holds a public window
     fresh = await ana.status(f"fresh news #{ana.username}news")
     assert (await home_ids(bo_there))[0] == fresh["id"]
     assert [s["id"] for s in (await bo_there.get(tagged_there)).json()] == [fresh["id"]]
+    assert (await public_ids(bo_there))[0] == fresh["id"]
+    gone = await carl.status("posted and deleted at once")
+    assert (await carl.delete(f"/api/v1/statuses/{gone['id']}")).status_code == 200
+    assert gone["id"] not in await public_ids(bo_there)
+    assert (await public_ids(bo_there))[0] == fresh["id"]
     _dee_web, dee = await web_and_api_user(app, people, "dee")
     older = await dee.status("dee was here before bo followed")
     assert older["id"] not in await home_ids(bo_there)

@@ -179,3 +179,24 @@ async def test_the_counter_sees_each_statement_and_each_shard(shards) -> None:
                 await conn.execute(text("SELECT 1"))
     assert set(counts.by_shard) == {shard.index for shard in shards.shards}
     assert [sql for _, sql in counts.statements if sql != "BEGIN"] == ["SELECT 1"] * len(shards)
+
+
+@pytest.mark.parametrize("page", ["api public", "public page"])
+async def test_a_new_post_joins_the_warm_public_timeline_without_a_read_of_every_shard(
+    shards, busy_world, clients, page: str
+) -> None:
+    """The public window takes a new post in by id: the next page asks the post's own shard
+    for it (and for what is shown with it), not every shard for its newest entries."""
+    who, path = paths(busy_world)[page]
+    await counted(shards, clients[who], path, warm=True)
+    author = busy_world["author"]
+    fresh = await author.status("just arrived")
+    with counting(shards) as counts:
+        response = await clients[who].get(path)
+    assert fresh["id"] in response.text
+    reads_of_newest = [sql for _, sql in queries_of(counts) if "ORDER BY posts.id DESC" in sql]
+    assert reads_of_newest == [], counts.report()
+    fixed, _per_shard = WARM_BUDGETS[page]
+    # The post itself is cached by the process that wrote it; what is new is its author's
+    # post count and the viewer's reactions to it.
+    assert len(queries_of(counts)) <= fixed + 2, counts.report()

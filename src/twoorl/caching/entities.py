@@ -87,6 +87,14 @@ class EntityCache(Generic[K, V]):
         self._entries.pop(key, None)
         self.drops += 1
 
+    def amend(self, key: K, change: Callable[[V], V]) -> None:
+        """Replace the entry, if there is one, with what a change makes of it. Like a drop it
+        stops loads under way from storing: they may have read before the change."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries[key] = change(entry)
+        self.drops += 1
+
     def drop_where(self, matches: Callable[[V], bool]) -> None:
         for key in [k for k, v in list(self._entries.items()) if matches(v)]:
             self._entries.pop(key, None)
@@ -167,9 +175,10 @@ class Caches:
         self.grants: EntityCache[str, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
         # Post id -> its direct replies' ids (a thread page).
         self.replies: EntityCache[int, tuple[int, ...]] = EntityCache(size // 5, MUTABLE_SECONDS)
-        # "" -> the newest entries of the public timeline, "tag:<tags>" -> of a tag's;
-        # any new, deleted or hidden post drops them all (``timelines.windows``).
-        self.public: EntityCache[str, Any] = EntityCache(size // 50, MUTABLE_SECONDS)
+        # "" -> the newest entries of the public timeline, which new posts are added to;
+        # "<tag>,<tag>" -> of tags', which any new post drops (``timelines.windows``).
+        self.public: EntityCache[str, Any] = EntityCache(1, MUTABLE_SECONDS)
+        self.tags: EntityCache[str, Any] = EntityCache(size // 50, MUTABLE_SECONDS)
         # Reader id -> the newest entries of their fan-in home timeline, dropped when one of
         # its authors posts or deletes, or when the reader follows someone else.
         self.home_windows: DependentCache[int, Any] = DependentCache(size // 25, MUTABLE_SECONDS)
@@ -216,7 +225,17 @@ def _reacting(caches: Caches, key: str) -> None:
 
 def _drop_post(caches: Caches, key: str) -> None:
     caches.posts.drop(int(key))
-    caches.public.clear()  # it may have been in the public or a tag window
+    _drop_shared_windows(caches, key)  # it may have been in the public or a tag window
+
+
+def _drop_shared_windows(caches: Caches, key: str) -> None:
+    caches.public.clear()
+    caches.tags.clear()
+
+
+def _public_post(caches: Caches, key: str) -> None:
+    caches.public.amend("", lambda window: window.with_arrived(int(key)))
+    caches.tags.clear()  # it may carry tags
 
 
 def _drop_post_counters(caches: Caches, key: str) -> None:
@@ -239,7 +258,8 @@ def _drop_credentials_of(caches: Caches, key: str) -> None:
 _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
     "all": lambda caches, key: caches.clear(),  # a bulk load
     "post": _drop_post,
-    "public": lambda caches, key: caches.public.clear(),
+    "public": _drop_shared_windows,
+    "public_post": _public_post,
     "account": lambda caches, key: caches.accounts.drop(int(key)),
     "username": lambda caches, key: caches.usernames.drop(key),
     "account_counters": lambda caches, key: caches.account_stats.drop(int(key)),

@@ -73,6 +73,8 @@ async def create_post(
     if parent is not None and await is_blocking(shards, parent.author_id, author.id):
         raise Forbidden(_("This person has blocked you, so you cannot reply to them."))
     shard = shards.for_id(author.id)
+    # A spammer's new posts leave the shared timelines like their old ones.
+    hidden = author.spam or author.suspended
     for _attempt in range(3):
         post = Post(
             id=new_id(logical_shard_of(author.id)),
@@ -90,11 +92,11 @@ async def create_post(
                         text=post.text,
                         in_reply_to_id=post.in_reply_to_id,
                         in_reply_to_account_id=post.in_reply_to_account_id,
-                        # A spammer's new posts leave the shared timelines like their old ones.
-                        hidden=author.spam or author.suspended,
+                        hidden=hidden,
                     )
                 )
-                record_change(conn, "public", "")
+                if not hidden:  # the public timeline takes it in by id (``windows``)
+                    record_change(conn, "public_post", post.id)
                 record_change(conn, "author_posts", author.id)  # their followers' home windows
                 tags = hashtags(text)
                 if tags:

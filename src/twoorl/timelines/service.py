@@ -45,6 +45,9 @@ async def public(shards: ShardSet, request: PageRequest) -> Page:
 
         return merge_newest(await shards.gather(on_shard), wanted, key=_post_id)
 
+    async def arrived(post_ids: list[int]) -> list[Post]:
+        return list((await get_posts(shards, post_ids)).values())
+
     return await windows.shared_page(
         shards.caches.public,
         "",
@@ -52,6 +55,7 @@ async def public(shards: ShardSet, request: PageRequest) -> Page:
         request,
         lambda wanted: fetch(MAX_ID, 0, wanted),
         lambda page: fetch(page.upper, page.lower, page.limit + 1),
+        arrived,
     )
 
 
@@ -68,8 +72,8 @@ async def tagged(shards: ShardSet, tag: str | list[str], request: PageRequest) -
         return merge_newest(await shards.gather(on_shard), wanted, key=_post_id)
 
     return await windows.shared_page(
-        shards.caches.public,
-        "tag:" + ",".join(tags),
+        shards.caches.tags,
+        ",".join(tags),
         windows.TAG_WINDOW,
         request,
         lambda wanted: fetch(MAX_ID, 0, wanted),

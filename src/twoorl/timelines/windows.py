@@ -7,20 +7,25 @@ page is answered from it exactly when it holds ``limit + 1`` entries inside the 
 bounds (anything in bounds that it lacks is older than all of those) or when it holds the
 whole timeline. Otherwise the page is read from the shards, as without a window.
 
-What keeps windows right is the change feed: a new, deleted or hidden post drops the public
-and tag windows (``"public"``, ``"post"``); a post or delete by an author drops the home
-windows that depend on them (``"author_posts"``), and a reader's follow or unfollow drops
-theirs (``"followees"``). Each also lives a minute at most.
+What keeps windows right is the change feed. A new public post (``"public_post"``) does not
+drop the public window: it is noted there as arrived, and the next page brings it in by id
+(one statement to its author's shard, or none when the post is cached) instead of reading
+the newest entries of every shard again. It drops the tag windows (it may carry tags). A
+deleted or hidden post drops the public and tag windows (``"post"``, ``"public"``); a post or
+delete by an author drops the home windows that depend on them (``"author_posts"``), and a
+reader's follow or unfollow drops theirs (``"followees"``). Each window is read afresh after
+a minute at most, however often it was added to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Collection, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from twoorl.caching.entities import DependentCache, EntityCache
+from twoorl.caching.entities import MUTABLE_SECONDS, DependentCache, EntityCache
 from twoorl.posts.models import Post
 from twoorl.timelines.paging import MAX_PAGE_SIZE, Page, PageRequest, page_of
 
@@ -33,6 +38,8 @@ PUBLIC_WINDOW = 200  # the busiest timeline: everyone's, read by every anonymous
 NewestLoader = Callable[[int], Awaitable[list[Post]]]
 # Any page of it, from the shards.
 PageLoader = Callable[[PageRequest], Awaitable[list[Post]]]
+# The posts among these ids that still exist.
+PostsLoader = Callable[[list[int]], Awaitable[list[Post]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,31 @@ class Window:
     posts: tuple[Post, ...]
     complete: bool  # the whole timeline: nothing older exists
     authors: Collection[int] = ()  # a home window: whom its reader follows
+    # Posts announced since the read (``"public_post"``), to bring in before the next page.
+    arrived: tuple[int, ...] = ()
+    read_at: float = field(default_factory=time.monotonic)
+
+    def stale(self) -> bool:
+        """Read more than the cache's lifetime ago: arrivals keep re-storing a window, and
+        the lifetime is the backstop for a change that never came."""
+        return time.monotonic() - self.read_at > MUTABLE_SECONDS
+
+    def with_arrived(self, post_id: int) -> Window:
+        return replace(self, arrived=(*self.arrived, post_id))
+
+    def taking_in(self, arrivals: Collection[Post], size: int) -> Window:
+        """This window with ``arrivals`` in their places, still a prefix: a post older than
+        all it holds belongs there only if it holds the whole timeline."""
+        held = {post.id for post in self.posts}
+        oldest = self.posts[-1].id if self.posts else 0
+        fresh = {p.id: p for p in arrivals if p.id not in held and (self.complete or p.id > oldest)}
+        merged = sorted((*self.posts, *fresh.values()), key=_newest_first)
+        return replace(
+            self,
+            posts=tuple(merged[:size]),
+            complete=self.complete and len(merged) <= size,
+            arrived=(),
+        )
 
     def page(self, request: PageRequest) -> Page | None:
         """The page, if this window can answer it exactly."""
@@ -63,10 +95,14 @@ async def shared_page(
     request: PageRequest,
     newest: NewestLoader,
     from_shards: PageLoader,
+    arrivals: PostsLoader | None = None,
 ) -> Page:
-    """A page of a timeline everyone sees alike (public, a tag), from its window if it can."""
+    """A page of a timeline everyone sees alike (public, a tag), from its window if it can.
+    ``arrivals`` loads the posts that changes announced as arrived since the window's read."""
     window = cache.get(key)
-    if window is None:
+    if window is not None and window.arrived and arrivals is not None:
+        window = await _take_in_arrivals(cache, key, window, size, arrivals)
+    if window is None or window.stale():
 
         async def load() -> Window:
             drops_before = cache.drops
@@ -76,6 +112,16 @@ async def shared_page(
 
         window = await _one_load(cache, key, load)
     return window.page(request) or page_of(await from_shards(request), request)
+
+
+async def _take_in_arrivals(
+    cache: EntityCache[str, Window], key: str, window: Window, size: int, arrivals: PostsLoader
+) -> Window:
+    drops_before = cache.drops
+    merged = window.taking_in(await arrivals(list(window.arrived)), size)
+    # Stored unless something changed meanwhile (a later arrival re-stores it with both).
+    cache.put_many({key: merged}, drops_before)
+    return merged
 
 
 async def home_page(
@@ -122,6 +168,10 @@ async def _one_load(
 
         running[0].add_done_callback(done)
     return await asyncio.shield(running[0])
+
+
+def _newest_first(post: Post) -> int:
+    return -post.id
 
 
 def _same(held: Collection[Hashable], current: frozenset[int]) -> bool:
