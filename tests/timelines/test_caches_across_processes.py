@@ -5,6 +5,7 @@ Redis), once with the change feed in the directory database (no Redis) and once 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -179,3 +180,35 @@ async def served_page(app, cookies: httpx.Cookies, path: str) -> httpx.Response:
         transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies=cookies
     ) as client:
         return await client.get(path)
+
+
+async def test_the_unread_count_in_the_header_follows_notifications_in_the_other_process(
+    app, other_app, people, world
+) -> None:
+    """The header's count is cached per process: a like, a mute of the liker, an unmute and
+    reading the notifications each show on the next page the other process serves."""
+    carl = world["carl"]
+    erin_web, erin = await web_and_api_user(app, people, "erin")
+    cookies = httpx.Cookies(erin_web.client.cookies)
+    erin_post = await erin.status("erin says hello")
+
+    async def unread_there() -> str:
+        page = await served_page(other_app, cookies, "/")
+        assert page.status_code == 200, page.text
+        badge = BADGE.search(page.text)
+        assert badge, page.text
+        return "" if badge["hidden"] else badge["count"]
+
+    assert await unread_there() == ""
+    assert (await carl.post(f"/api/v1/statuses/{erin_post['id']}/favourite")).status_code == 200
+    await app.state.services.worker.drain()
+    assert await unread_there() == "1"
+    assert (await erin.post(f"/api/v1/accounts/{carl.id}/mute")).status_code == 200
+    assert await unread_there() == ""
+    assert (await erin.post(f"/api/v1/accounts/{carl.id}/unmute")).status_code == 200
+    assert await unread_there() == "1"
+    assert (await erin_web.client.get("/notifications")).status_code == 200  # reads them
+    assert await unread_there() == ""
+
+
+BADGE = re.compile(r'<span class="badge" data-unread(?P<hidden> hidden)?>(?P<count>[^<]*)</span>')

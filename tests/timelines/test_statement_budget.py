@@ -154,10 +154,10 @@ WARM_BUDGETS = {
     "api tag": (1, 0),
     "api account statuses": (3, 0),  # the author's own shard only
     "api notifications": (2, 0),  # the viewer's shard only
-    "home page": (2, 0),  # and the unread-notifications count in the header
-    "public page": (2, 0),
-    "profile page": (4, 0),
-    "thread page": (3, 0),  # and the viewer's own replies of the last minutes
+    "home page": (1, 0),
+    "public page": (1, 0),
+    "profile page": (3, 0),
+    "thread page": (2, 0),  # and the viewer's own replies of the last minutes
 }
 
 

@@ -187,6 +187,8 @@ class Caches:
         self.viewer_reactions: EntityCache[tuple[int, int], tuple[bool, bool]] = EntityCache(
             size, MUTABLE_SECONDS
         )
+        # Account id -> their unread notifications (the page header's count).
+        self.unread: EntityCache[int, int] = EntityCache(size // 5, MUTABLE_SECONDS)
         # (account id, post id) of reactions whose tally a job has yet to bring along.
         self.reacting: EntityCache[tuple[int, int], bool] = EntityCache(size // 5, MUTABLE_SECONDS)
 
@@ -249,6 +251,11 @@ def _drop_followees(caches: Caches, key: str) -> None:
     caches.home_windows.drop(int(key))
 
 
+def _drop_hidden(caches: Caches, key: str) -> None:
+    caches.hidden.drop(int(key))
+    caches.unread.drop(int(key))  # notifications from people muted or blocked do not count
+
+
 def _drop_credentials_of(caches: Caches, key: str) -> None:
     account_id = int(key)
     caches.sessions.drop_where(lambda entry: entry[0] == account_id)
@@ -264,7 +271,8 @@ _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
     "username": lambda caches, key: caches.usernames.drop(key),
     "account_counters": lambda caches, key: caches.account_stats.drop(int(key)),
     "post_counters": _drop_post_counters,
-    "hidden": lambda caches, key: caches.hidden.drop(int(key)),
+    "hidden": _drop_hidden,
+    "notifications": lambda caches, key: caches.unread.drop(int(key)),
     "followees": _drop_followees,
     "author_posts": lambda caches, key: caches.home_windows.drop_dependents(int(key)),
     "reacting": _reacting,

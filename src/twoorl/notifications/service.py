@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from twoorl.caching.changes import record_change
 from twoorl.graph.blocks import blocks_on, hidden_by
 from twoorl.ids import logical_shard_of, new_id
 from twoorl.notifications.tables import notifications
@@ -59,7 +60,7 @@ async def notify(
         return False  # nobody is told about their own doings
     if await blocks_on(conn, recipient_id, actor_id):
         return False  # nobody is told about what people they blocked do
-    return await insert_if_absent(
+    added = await insert_if_absent(
         conn,
         notifications,
         id=new_id(logical_shard_of(recipient_id)),
@@ -69,6 +70,9 @@ async def notify(
         post_id=post_id or 0,
         read=False,
     )
+    if added:
+        record_change(conn, "notifications", recipient_id)  # the unread count in the header
+    return added
 
 
 async def withdraw(
@@ -88,6 +92,7 @@ async def withdraw(
             notifications.c.post_id == (post_id or 0),
         )
     )
+    record_change(conn, "notifications", recipient_id)
 
 
 async def withdraw_for_post(conn: AsyncConnection, recipient_ids: list[int], post_id: int) -> None:
@@ -96,6 +101,8 @@ async def withdraw_for_post(conn: AsyncConnection, recipient_ids: list[int], pos
             notifications.c.account_id.in_(recipient_ids), notifications.c.post_id == post_id
         )
     )
+    for recipient_id in recipient_ids:
+        record_change(conn, "notifications", recipient_id)
 
 
 async def page(
@@ -137,6 +144,19 @@ def group(found: list[Notification]) -> list[NotificationGroup]:
 
 
 async def unread_count(shards: ShardSet, account_id: int) -> int:
+    """How many unread notifications the page header shows: cached until a notification of
+    theirs is added, read or removed, or their mutes and blocks change."""
+    cache = shards.caches.unread
+    count = cache.get(account_id)
+    if count is not None:
+        return count
+    drops_before = cache.drops
+    count = await _count_unread(shards, account_id)
+    cache.put_many({account_id: count}, drops_before)
+    return count
+
+
+async def _count_unread(shards: ShardSet, account_id: int) -> int:
     capped = (
         select(notifications.c.id)
         .where(
@@ -164,6 +184,7 @@ async def mark_read(shards: ShardSet, account_id: int, up_to_id: int) -> None:
             )
             .values(read=True)
         )
+        record_change(conn, "notifications", account_id)
 
 
 async def filtered_page(
@@ -235,11 +256,13 @@ async def dismiss(shards: ShardSet, account_id: int, notification_id: int) -> No
                 notifications.c.account_id == account_id, notifications.c.id == notification_id
             )
         )
+        record_change(conn, "notifications", account_id)
 
 
 async def clear(shards: ShardSet, account_id: int) -> None:
     async with shards.for_id(account_id).write() as conn:
         await conn.execute(delete(notifications).where(notifications.c.account_id == account_id))
+        record_change(conn, "notifications", account_id)
 
 
 async def dismiss_one(shards: ShardSet, account_id: int, notification_id: int) -> bool:
@@ -251,4 +274,5 @@ async def dismiss_one(shards: ShardSet, account_id: int, notification_id: int) -
                 notifications.c.account_id == account_id, notifications.c.id == notification_id
             )
         )
+        record_change(conn, "notifications", account_id)
     return bool(result.rowcount)
