@@ -89,11 +89,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     return {
         "current_account": getattr(request.state, "account", None),
         "unread_notifications": getattr(request.state, "unread_notifications", 0),
-        "csrf_token": (
-            AnonymousPages.PLACEHOLDER
-            if getattr(request.state, "csrf_placeholder", False)
-            else csrf_token(request)
-        ),
+        "csrf_token": AnonymousPages.PLACEHOLDER,  # ``render`` puts the visitor's in
         "max_post_length": request.app.state.services.settings.max_post_length,
         "html_lang": i18n.current_locale().replace("_", "-"),
         "current_locale": i18n.current_locale(),
@@ -121,46 +117,58 @@ def build_templates(*, strict: bool = False) -> Jinja2Templates:
         locale_name=locale_name,
         id_time=id_time,
     )
-    env.globals["post_head"] = PostHeads(env.get_template("partials/post_head.html"))
+    env.globals["post_card"] = PostCards(env.get_template("partials/post_card.html"))
     return templates
 
 
-class PostHeads:
-    """Each post's viewer-independent HTML (author, time, reply context, text), kept per
-    language. The key holds everything the fragment is made of (the post, the people as they
-    are now, the relative time as it reads now), so a changed name or a new minute is a new
-    key and nothing has to be dropped; the viewer's buttons are rendered around it."""
+class PostCards:
+    """Each post as it shows in a list, kept per language: the key holds everything the card
+    is made of (the post, the people and counts as they are now, the relative time as it
+    reads now, which buttons the viewer gets, where its forms return to), so a changed name,
+    a new like or a new minute is a new key and nothing has to be dropped. Forms carry
+    ``AnonymousPages.PLACEHOLDER``, which ``render`` replaces with the visitor's token, so a
+    card serves everyone in the same relation to the post."""
 
     def __init__(self, template: jinja2.Template, size: int = 20_000) -> None:
         self._template = template
         self._cache: LRUCache[tuple, Markup] = LRUCache(maxsize=size)
 
-    def __call__(self, view: PostView, focused: bool) -> Markup:
+    def __call__(self, view: PostView, focused: bool, viewer: Account | None, path: str) -> Markup:
         when = relative_time(view.post.created_at)
-        key = (
-            view.post,
-            view.entry_id,
-            view.author,
-            view.reposted_by,
-            view.in_reply_to,
-            view.mentions,
-            focused,
-            when,
-            i18n.current_locale(),
-        )
+        relation = _relation(view, viewer)
+        key = (view, focused, when, relation, path, i18n.current_locale())
         html = self._cache.get(key)
         if html is None:
-            html = Markup(self._template.render(view=view, focused=focused, when=when))
+            html = Markup(
+                self._template.render(
+                    view=view,
+                    focused=focused,
+                    when=when,
+                    relation=relation,
+                    path=path,
+                    csrf_token=AnonymousPages.PLACEHOLDER,
+                )
+            )
             self._cache[key] = html
         return html
 
 
+def _relation(view: PostView, viewer: Account | None) -> str:
+    """Which buttons a post shows this viewer."""
+    if viewer is None:
+        return "anonymous"
+    if viewer.id == view.author.id:
+        return "own"
+    return "moderator" if viewer.role in ("moderator", "admin") else "other"
+
+
 class AnonymousPages:
     """Whole pages as anonymous visitors see them (the front page, the public timeline), which
-    are the same for all of them. Like ``PostHeads`` the key is everything a page is made of
+    are the same for all of them. Like ``PostCards`` the key is everything a page is made of
     (template, address, language, the context with its posts as they are now, the half-minute
     its relative times read in), so a new post or a changed name is simply a new key. Only the
-    visitor's CSRF token differs: pages are stored with a placeholder in its place."""
+    visitor's CSRF token differs: every page is rendered with a placeholder in its place,
+    which ``render`` replaces once (a post's card is cached with it too)."""
 
     PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 
@@ -216,14 +224,11 @@ def render(
             key = body = None
         if body is not None:
             return _with_csrf_token(request, body, status_code)
-        request.state.csrf_placeholder = True
     templates: Jinja2Templates = request.app.state.services.templates
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    body = bytes(templates.TemplateResponse(request, name, context, status_code=status_code).body)
     if key is not None:
-        ANONYMOUS_PAGES.put(key, bytes(response.body))
-        return _with_csrf_token(request, bytes(response.body), status_code)
-    set_pending_cookies(request, response)
-    return response
+        ANONYMOUS_PAGES.put(key, body)
+    return _with_csrf_token(request, body, status_code)
 
 
 def _with_csrf_token(request: Request, body: bytes, status_code: int) -> HTMLResponse:
