@@ -100,9 +100,11 @@ async def shared_page(
     """A page of a timeline everyone sees alike (public, a tag), from its window if it can.
     ``arrivals`` loads the posts that changes announced as arrived since the window's read."""
     window = cache.get(key)
+    if window is not None and window.stale():
+        window = None  # read afresh, without first taking in what arrived
     if window is not None and window.arrived and arrivals is not None:
         window = await _take_in_arrivals(cache, key, window, size, arrivals)
-    if window is None or window.stale():
+    if window is None:
 
         async def load() -> Window:
             drops_before = cache.drops
