@@ -18,17 +18,18 @@ from twoorl.api import (
     timelines,
 )
 
+# In the order requests try them: the busiest first (timelines, statuses, accounts).
 ROUTERS = (
+    timelines,
+    statuses,
+    accounts,
+    notifications,
+    streaming,
+    instance,
     apps,
     oauth,
-    instance,
-    accounts,
     blocks,
-    statuses,
-    timelines,
-    notifications,
     search,
-    streaming,
     reports,
 )
 __all__ = ["ROUTERS", "version"]
