@@ -77,3 +77,12 @@ def test_the_index_starts_over_before_it_outgrows_its_bound() -> None:
     assert cache._indexed <= 10 + 4
     cache.drop_dependents(0)  # reader 0's entry went with the start-over, nothing breaks
     assert cache.get(4) == "w"
+
+
+def test_an_authors_post_repost_or_delete_drops_their_own_window_only() -> None:
+    caches = Caches()
+    for author in (1, 2):
+        caches.author_windows.put(author, Window((post(author),), complete=True))
+    caches.apply([("author_posts", "1")])
+    assert caches.author_windows.get(1) is None
+    assert caches.author_windows.get(2) is not None

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 
 import httpx
+import pytest
 from sqlalchemy import select
 from web_support import account_id, send
 
@@ -16,6 +17,7 @@ from twoorl.ids import compose, timestamp_ms_of
 from twoorl.jobs.tables import jobs
 from twoorl.notifications.tables import notifications
 from twoorl.posts.tables import posts
+from twoorl.reactions import service as reactions_service
 from twoorl.reactions.tables import likes, post_counters, post_likes, post_reposts
 from twoorl.storage.shards import ShardSet
 
@@ -628,3 +630,30 @@ async def test_deleting_a_post_right_after_a_repost_leaves_no_repost_behind(app,
     assert await no_pending_jobs(shards)
     assert await rows(shards, post_reposts, post_reposts.c.post_id == post) == []
     assert await reposts_of(shards, post) == []
+
+
+@pytest.mark.parametrize(
+    ("recent_days", "recent_limit"),
+    [(3, 1000), (3, 2), (0, 1000)],
+    ids=["recent set", "over the set's limit", "older than the set"],
+)
+async def test_what_a_person_liked_and_reposted_shows_however_it_is_looked_up(
+    people, shards, monkeypatch, recent_days: int, recent_limit: int
+):
+    """Recent posts are answered from one set per person, which holds at most a limit of
+    reactions; older ones (and those the limit left out) one by one. Every path shows the
+    same buttons, and an undo shows on the next page."""
+    monkeypatch.setattr(reactions_service, "RECENT_DAYS", recent_days)
+    monkeypatch.setattr(reactions_service, "RECENT_LIMIT", recent_limit)
+    alice, bob = await people("alice"), await people("bob")
+    made = [await say_id(shards, alice, f"post {i}") for i in range(4)]
+    for post in made[:3]:
+        await do(bob, "like", post)
+    await do(bob, "repost", made[0])
+    page = (await bob.get("/public")).text
+    assert [like_button(page, post)[0] for post in made] == ["Unlike"] * 3 + ["Like"]
+    assert repost_button(page, made[0])[0] == "Undo repost"
+    assert repost_button(page, made[1])[0] == "Repost"
+    await do(bob, "unlike", made[1])
+    page = (await bob.get("/public")).text
+    assert [like_button(page, post)[0] for post in made] == ["Unlike", "Like", "Unlike", "Like"]

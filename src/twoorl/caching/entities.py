@@ -183,10 +183,15 @@ class Caches:
         # its authors posts or deletes, or when the reader follows someone else.
         self.home_windows: DependentCache[int, Any] = DependentCache(size // 25, MUTABLE_SECONDS)
         self.followees: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
+        # Author id -> the newest entries of their own posts (a profile), dropped when they
+        # post, repost or delete.
+        self.author_windows: EntityCache[int, Any] = EntityCache(size // 50, MUTABLE_SECONDS)
         # (viewer id, post id) -> (liked, reposted).
         self.viewer_reactions: EntityCache[tuple[int, int], tuple[bool, bool]] = EntityCache(
             size, MUTABLE_SECONDS
         )
+        # Viewer id -> what they liked and reposted among recent posts (``reactions``).
+        self.recent_reactions: EntityCache[int, Any] = EntityCache(size // 5, MUTABLE_SECONDS)
         # Account id -> their unread notifications (the page header's count).
         self.unread: EntityCache[int, int] = EntityCache(size // 5, MUTABLE_SECONDS)
         # (account id, post id) of reactions whose tally a job has yet to bring along.
@@ -221,8 +226,10 @@ def _reaction_key(key: str) -> tuple[int, int]:
 
 
 def _reacting(caches: Caches, key: str) -> None:
-    caches.reacting.put(_reaction_key(key), True)
-    caches.viewer_reactions.drop(_reaction_key(key))
+    account_id, post_id = _reaction_key(key)
+    caches.reacting.put((account_id, post_id), True)
+    caches.viewer_reactions.drop((account_id, post_id))
+    caches.recent_reactions.drop(account_id)
 
 
 def _drop_post(caches: Caches, key: str) -> None:
@@ -251,6 +258,11 @@ def _drop_followees(caches: Caches, key: str) -> None:
     caches.home_windows.drop(int(key))
 
 
+def _author_posts(caches: Caches, key: str) -> None:
+    caches.author_windows.drop(int(key))
+    caches.home_windows.drop_dependents(int(key))
+
+
 def _drop_hidden(caches: Caches, key: str) -> None:
     caches.hidden.drop(int(key))
     caches.unread.drop(int(key))  # notifications from people muted or blocked do not count
@@ -274,7 +286,7 @@ _HANDLERS: dict[str, Callable[[Caches, str], None]] = {
     "hidden": _drop_hidden,
     "notifications": lambda caches, key: caches.unread.drop(int(key)),
     "followees": _drop_followees,
-    "author_posts": lambda caches, key: caches.home_windows.drop_dependents(int(key)),
+    "author_posts": _author_posts,
     "reacting": _reacting,
     "reacted": lambda caches, key: caches.reacting.drop(_reaction_key(key)),
     "session": lambda caches, key: caches.sessions.drop(key),

@@ -14,6 +14,9 @@ from twoorl.jobs.tables import jobs
 from twoorl.storage.types import utcnow
 
 WAKE_CHANNEL = "twoorl_jobs"
+# Built once (the row's values are parameters): every write that implies work runs these.
+INSERT_JOB = insert(jobs)
+WAKE_WORKERS = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
 
 
 async def enqueue(
@@ -21,15 +24,14 @@ async def enqueue(
 ) -> int:
     """Queue ``kind`` on the shard of ``conn``; ``owner_id`` is the id whose shard that is."""
     job_id = new_id(logical_shard_of(owner_id))
-    await conn.execute(
-        insert(jobs).values(
-            id=job_id,
-            kind=kind,
-            payload=json.dumps(payload, separators=(",", ":")),
-            run_after=utcnow(),
-        )
-    )
+    row = {
+        "id": job_id,
+        "kind": kind,
+        "payload": json.dumps(payload, separators=(",", ":")),
+        "run_after": utcnow(),
+    }
+    await conn.execute(INSERT_JOB, row)
     if conn.dialect.name == "postgresql":
         # Delivered at commit: wakes idle workers in other processes at once.
-        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+        await conn.execute(WAKE_WORKERS)
     return job_id

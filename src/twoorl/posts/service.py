@@ -85,23 +85,22 @@ async def create_post(
         )
         try:
             async with shard.write() as conn:
-                await conn.execute(
-                    insert(posts).values(
-                        id=post.id,
-                        author_id=post.author_id,
-                        text=post.text,
-                        in_reply_to_id=post.in_reply_to_id,
-                        in_reply_to_account_id=post.in_reply_to_account_id,
-                        hidden=hidden,
-                    )
-                )
+                row = {
+                    "id": post.id,
+                    "author_id": post.author_id,
+                    "text": post.text,
+                    "in_reply_to_id": post.in_reply_to_id,
+                    "in_reply_to_account_id": post.in_reply_to_account_id,
+                    "hidden": hidden,
+                }
+                await conn.execute(INSERT_POST, row)
                 if not hidden:  # the public timeline takes it in by id (``windows``)
                     record_change(conn, "public_post", post.id)
                 record_change(conn, "author_posts", author.id)  # their followers' home windows
                 tags = hashtags(text)
                 if tags:
                     await conn.execute(
-                        insert(post_tags), [{"tag": tag, "post_id": post.id} for tag in tags]
+                        INSERT_POST_TAG, [{"tag": tag, "post_id": post.id} for tag in tags]
                     )
                 await add_to_counter(conn, account_counters, "account_id", author.id, "posts", 1)
                 await stats.count_post(conn, post.id, author.id, 1)  # stats, same transaction
@@ -116,6 +115,12 @@ async def create_post(
             if earlier:
                 return earlier
     raise RuntimeError("could not allocate a post id")
+
+
+# Built once: the parameters name the columns (an insert construct per post is more Python
+# than the statement's run).
+INSERT_POST = insert(posts)
+INSERT_POST_TAG = insert(post_tags)
 
 
 class _SameRequestRacedUs(Exception):

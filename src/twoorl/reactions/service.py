@@ -4,7 +4,9 @@ transaction with the job that brings the post's tally, counter and notification 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +16,7 @@ from twoorl.caching.changes import record_change
 from twoorl.errors import Forbidden, NotFound
 from twoorl.graph.blocks import is_blocking
 from twoorl.i18n import _
-from twoorl.ids import logical_shard_of, new_id
+from twoorl.ids import logical_shard_of, lowest_id_at, new_id
 from twoorl.jobs.outbox import enqueue
 from twoorl.posts.models import Post, Reactions
 from twoorl.posts.service import get_post
@@ -214,36 +216,100 @@ async def _tallies(shards: ShardSet, wanted: list[int]) -> dict[int, tuple[int, 
     return found | loaded
 
 
+# What a person did to recent posts is kept as one set per person (``RecentReactions``):
+# new posts reach every reader's pages at once, and without it each of them would cost a
+# statement on each reader's shard. Posts minted in the last ``RECENT_DAYS`` days, and no
+# more than ``RECENT_LIMIT`` likes and reposts of a person who reacts a lot.
+RECENT_DAYS = 3
+RECENT_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RecentReactions:
+    floor: int  # for every post id >= floor, exactly these
+    liked: frozenset[int]
+    reposted: frozenset[int]
+
+
 async def _viewer_reactions(
     shards: ShardSet, viewer_id: int | None, wanted: list[int]
 ) -> tuple[set[int], set[int]]:
-    """Which of ``wanted`` the viewer liked and reposted: cached per person and post (each
-    reaction and its undoing drop it, ``_queue_sync``), the rest in one statement on their
-    shard."""
+    """Which of ``wanted`` the viewer liked and reposted: recent posts from the viewer's set,
+    older ones cached per person and post (each reaction and its undoing drop both,
+    ``_queue_sync``), and whatever is not cached in one statement on the viewer's shard."""
     if viewer_id is None:
         return set(), set()
+    recent = shards.caches.recent_reactions.get(viewer_id)
+    older = [p for p in wanted if recent is None or p < recent.floor]
     cache = shards.caches.viewer_reactions
-    found, missing = cache.get_many((viewer_id, post_id) for post_id in wanted)
-    if missing:
-        drops_before = cache.drops
-        asked = [post_id for _, post_id in missing]
-        mine = union_all(
+    found, missing = cache.get_many((viewer_id, post_id) for post_id in older)
+    if recent is None or missing:
+        loaded, recent = await _load_reactions(shards, viewer_id, [p for _, p in missing], recent)
+        found.update(loaded)
+    liked = {post_id for (_, post_id), (like, _) in found.items() if like}
+    reposted = {post_id for (_, post_id), (_, repost) in found.items() if repost}
+    for post_id in wanted:
+        if post_id >= recent.floor:
+            if post_id in recent.liked:
+                liked.add(post_id)
+            if post_id in recent.reposted:
+                reposted.add(post_id)
+    return liked, reposted
+
+
+async def _load_reactions(
+    shards: ShardSet, viewer_id: int, asked: list[int], recent: RecentReactions | None
+) -> tuple[dict[tuple[int, int], tuple[bool, bool]], RecentReactions]:
+    """The viewer's reactions to ``asked`` and, unless ``recent`` is given, their recent
+    set: one statement on their shard, stored in both caches."""
+    parts = []
+    if asked:
+        parts += [
             select(likes.c.post_id, literal("like").label("kind")).where(
                 likes.c.account_id == viewer_id, likes.c.post_id.in_(asked)
             ),
             select(posts.c.repost_of_id, literal("repost").label("kind")).where(
                 posts.c.author_id == viewer_id, posts.c.repost_of_id.in_(asked)
             ),
+        ]
+    floor = lowest_id_at(int(time.time() * 1000) - RECENT_DAYS * 86_400_000)
+    if recent is None:
+        parts += [_newest(likes.c.post_id, likes.c.account_id, viewer_id, floor, "recent like")]
+        parts += [
+            _newest(posts.c.repost_of_id, posts.c.author_id, viewer_id, floor, "recent repost")
+        ]
+    per_post, sets = shards.caches.viewer_reactions, shards.caches.recent_reactions
+    drops_before, set_drops_before = per_post.drops, sets.drops
+    async with shards.for_id(viewer_id).read() as conn:
+        rows = (await conn.execute(union_all(*parts))).all()
+    did = {(post_id, kind) for post_id, kind in rows}
+    loaded = {(viewer_id, p): ((p, "like") in did, (p, "repost") in did) for p in asked}
+    per_post.put_many(loaded, drops_before)
+    if recent is None:
+        liked = [p for p, kind in rows if kind == "recent like"]
+        reposted = [p for p, kind in rows if kind == "recent repost"]
+        # A person with more than the limit: the set covers only what the limit reached.
+        for found in (liked, reposted):
+            if len(found) >= RECENT_LIMIT:
+                floor = max(floor, min(found))
+        recent = RecentReactions(
+            floor,
+            frozenset(p for p in liked if p >= floor),
+            frozenset(p for p in reposted if p >= floor),
         )
-        async with shards.for_id(viewer_id).read() as conn:
-            rows = (await conn.execute(mine)).all()
-        did = {(post_id, kind) for post_id, kind in rows}
-        loaded = {(viewer_id, p): ((p, "like") in did, (p, "repost") in did) for p in asked}
-        cache.put_many(loaded, drops_before)
-        found.update(loaded)
-    liked = {post_id for (_, post_id), (like, _) in found.items() if like}
-    reposted = {post_id for (_, post_id), (_, repost) in found.items() if repost}
-    return liked, reposted
+        sets.put_many({viewer_id: recent}, set_drops_before)
+    return loaded, recent
+
+
+def _newest(column, owner, viewer_id: int, floor: int, kind: str):
+    newest = (
+        select(column.label("post_id"))
+        .where(owner == viewer_id, column >= floor)
+        .order_by(column.desc())
+        .limit(RECENT_LIMIT)
+        .subquery()
+    )
+    return select(newest.c.post_id, literal(kind).label("kind"))
 
 
 async def _viewer_counted(

@@ -9,18 +9,19 @@ aggregates (a few rows per day and shard), never the counted tables.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from twoorl.ids import logical_shard_of, timestamp_ms_of
 from twoorl.stats.tables import daily_posters, daily_stats
 from twoorl.storage.shards import Shard, ShardSet
+from twoorl.storage.sql import DIALECTS, dialect_name
 
 REGISTRATIONS, POSTS, POSTERS, FOLLOWS = "registrations", "posts", "posters", "follows"
 DAILY_METRICS = (REGISTRATIONS, POSTS, POSTERS)
@@ -36,21 +37,48 @@ def day_of(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def _insert(conn: AsyncConnection, table):
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+@functools.cache
+def _bump_statement(dialect: str):
+    statement = (
+        DIALECTS[dialect]
+        .insert(daily_stats)
+        .values(
+            day=bindparam("day"),
+            metric=bindparam("metric"),
+            logical_shard=bindparam("logical_shard"),
+            value=bindparam("delta"),
+        )
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[daily_stats.c.day, daily_stats.c.metric, daily_stats.c.logical_shard],
+        set_={"value": daily_stats.c.value + bindparam("delta")},
+    )
+
+
+@functools.cache
+def _poster_statement(dialect: str):
+    return (
+        DIALECTS[dialect]
+        .insert(daily_posters)
+        .values(day=bindparam("day"), account_id=bindparam("account_id"), posts=bindparam("delta"))
+        .on_conflict_do_update(
+            index_elements=[daily_posters.c.day, daily_posters.c.account_id],
+            set_={"posts": daily_posters.c.posts + bindparam("delta")},
+        )
+        .returning(daily_posters.c.posts)
+    )
 
 
 async def bump(conn: AsyncConnection, day: date, metric: str, owner_id: int, delta: int) -> None:
     """``value += delta`` for (day, metric) in the logical shard of ``owner_id`` (the id that
     routes the counted row), creating the row if it is the first."""
-    statement = _insert(conn, daily_stats).values(
-        day=day, metric=metric, logical_shard=logical_shard_of(owner_id), value=delta
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[daily_stats.c.day, daily_stats.c.metric, daily_stats.c.logical_shard],
-        set_={"value": daily_stats.c.value + delta},
-    )
-    await conn.execute(statement)
+    values = {
+        "day": day,
+        "metric": metric,
+        "logical_shard": logical_shard_of(owner_id),
+        "delta": delta,
+    }
+    await conn.execute(_bump_statement(dialect_name(conn)), values)
 
 
 async def count_registration(conn: AsyncConnection, account_id: int, created_at: datetime) -> None:
@@ -63,16 +91,8 @@ async def count_post(conn: AsyncConnection, post_id: int, author_id: int, delta:
     author's shard. Reposts are not posts here: do not call this for them."""
     day = day_of_id(post_id)
     await bump(conn, day, POSTS, author_id, delta)
-    statement = (
-        _insert(conn, daily_posters)
-        .values(day=day, account_id=author_id, posts=delta)
-        .on_conflict_do_update(
-            index_elements=[daily_posters.c.day, daily_posters.c.account_id],
-            set_={"posts": daily_posters.c.posts + delta},
-        )
-        .returning(daily_posters.c.posts)
-    )
-    after = (await conn.execute(statement)).scalar_one()
+    values = {"day": day, "account_id": author_id, "delta": delta}
+    after = (await conn.execute(_poster_statement(dialect_name(conn)), values)).scalar_one()
     before = after - delta
     # The upsert's row lock orders this against the same person's other posts and deletes of
     # that day, so each crossing of zero is counted once.

@@ -82,11 +82,23 @@ async def tagged(shards: ShardSet, tag: str | list[str], request: PageRequest) -
 
 
 async def by_author(shards: ShardSet, author_id: int, request: PageRequest) -> Page:
-    async with shards.for_id(author_id).read() as conn:
-        found = await queries.newest_by_authors(
-            conn, [author_id], max_id=request.upper, min_id=request.lower, limit=request.limit + 1
-        )
-    return page_of(found, request)
+    """An author's posts and reposts, newest first (a profile), from their window if it can:
+    a profile's first page costs no statement until they post again."""
+
+    async def fetch(upper: int, lower: int, wanted: int) -> list[Post]:
+        async with shards.for_id(author_id).read() as conn:
+            return await queries.newest_by_authors(
+                conn, [author_id], max_id=upper, min_id=lower, limit=wanted
+            )
+
+    return await windows.shared_page(
+        shards.caches.author_windows,
+        author_id,
+        windows.AUTHOR_WINDOW,
+        request,
+        lambda wanted: fetch(MAX_ID, 0, wanted),
+        lambda page: fetch(page.upper, page.lower, page.limit + 1),
+    )
 
 
 async def mentioning(shards: ShardSet, account_id: int, request: PageRequest) -> Page:

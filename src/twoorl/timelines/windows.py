@@ -1,6 +1,6 @@
 """The newest entries of a timeline, kept in this process so that its first pages cost no
-statement on any number of shards: the public timeline's, each tag's, and each reader's
-fan-in home timeline's.
+statement on any number of shards: the public timeline's, each tag's, each author's own
+(a profile) and each reader's fan-in home timeline's.
 
 A window is a prefix of its timeline: the newest ``size`` entries (or all of them). So a
 page is answered from it exactly when it holds ``limit + 1`` entries inside the page's
@@ -11,10 +11,10 @@ What keeps windows right is the change feed. A new public post (``"public_post"`
 drop the public window: it is noted there as arrived, and the next page brings it in by id
 (one statement to its author's shard, or none when the post is cached) instead of reading
 the newest entries of every shard again. It drops the tag windows (it may carry tags). A
-deleted or hidden post drops the public and tag windows (``"post"``, ``"public"``); a post or
-delete by an author drops the home windows that depend on them (``"author_posts"``), and a
-reader's follow or unfollow drops theirs (``"followees"``). Each window is read afresh after
-a minute at most, however often it was added to.
+deleted or hidden post drops the public and tag windows (``"post"``, ``"public"``); a post,
+repost or delete by an author drops their own window and the home windows that depend on
+them (``"author_posts"``), and a reader's follow or unfollow drops theirs (``"followees"``).
+Each window is read afresh after a minute at most, however often it was added to.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from twoorl.timelines.paging import MAX_PAGE_SIZE, Page, PageRequest, page_of
 # Enough for two pages of the default size, or one of the largest, at the top.
 HOME_WINDOW = MAX_PAGE_SIZE
 TAG_WINDOW = MAX_PAGE_SIZE
+AUTHOR_WINDOW = MAX_PAGE_SIZE
 PUBLIC_WINDOW = 200  # the busiest timeline: everyone's, read by every anonymous visitor
 
 # The newest ``limit`` entries of a timeline (no bounds), newest first.
@@ -89,8 +90,8 @@ async def _load(newest: NewestLoader, size: int, authors: Collection[int] = ()) 
 
 
 async def shared_page(
-    cache: EntityCache[str, Window],
-    key: str,
+    cache: EntityCache[Any, Window],
+    key: Hashable,
     size: int,
     request: PageRequest,
     newest: NewestLoader,
@@ -117,7 +118,7 @@ async def shared_page(
 
 
 async def _take_in_arrivals(
-    cache: EntityCache[str, Window], key: str, window: Window, size: int, arrivals: PostsLoader
+    cache: EntityCache[Any, Window], key: Hashable, window: Window, size: int, arrivals: PostsLoader
 ) -> Window:
     drops_before = cache.drops
     merged = window.taking_in(await arrivals(list(window.arrived)), size)
