@@ -241,6 +241,31 @@ async def follower_ids(shards: ShardSet, account_id: int) -> list[int]:
 _PG_FOLLOWERS = text("SELECT array_agg(follower_id) FROM followers WHERE followee_id = :account_id")
 
 
+async def followers_unless_over(shards: ShardSet, account_id: int, most: int) -> list[int] | None:
+    """Everyone who follows ``account_id``, or None when they are more than ``most`` (fan-out
+    leaves such authors to read time): on PostgreSQL one statement, which reads the edges
+    only when the count allows."""
+    async with shards.for_id(account_id).read() as conn:
+        if conn.dialect.name == "postgresql":
+            row = (
+                await conn.execute(
+                    _PG_FOLLOWERS_UNLESS_OVER, {"account_id": account_id, "most": most}
+                )
+            ).one()
+            return None if (row.followers or 0) > most else list(row.ids or ())
+    if await follower_count(shards, account_id) > most:
+        return None
+    return await follower_ids(shards, account_id)
+
+
+_PG_FOLLOWERS_UNLESS_OVER = text(
+    "SELECT counted.followers, CASE WHEN coalesce(counted.followers, 0) <= :most THEN "
+    "(SELECT array_agg(follower_id) FROM followers WHERE followee_id = :account_id) END AS ids "
+    "FROM (SELECT (SELECT followers FROM account_counters WHERE account_id = :account_id) "
+    "AS followers) AS counted"
+)
+
+
 async def follower_count(shards: ShardSet, account_id: int) -> int:
     async with shards.for_id(account_id).read() as conn:
         count = await conn.scalar(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from twoorl.caching.entities import reading_the_databases
 from twoorl.jobs.outbox import WAKE_CHANNEL
@@ -151,52 +151,27 @@ class Worker:
 
     async def _run_batch(self, shard: Shard, full: bool) -> int:
         claimed = await self._claim(shard, park_stuck=full)
-        for job in claimed:
-            await self._run(shard, job)
+        done = [job.id for job in claimed if await self._run(shard, job)]
+        if done:
+            # One delete for the batch: a crash before it runs them again, as a crash during
+            # any job would (handlers are idempotent), and the lease covers the batch.
+            async with shard.write() as conn:
+                await conn.execute(_DELETE_DONE, {"ids": done})
         return len(claimed)
 
     async def _claim(self, shard: Shard, *, park_stuck: bool = True) -> list[ClaimedJob]:
         now = utcnow()
-        due = (
-            select(jobs.c.id)
-            .where(
-                jobs.c.failed_at.is_(None),
-                jobs.c.run_after <= now,
-                or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now),
-            )
-            .order_by(jobs.c.run_after, jobs.c.id)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
         async with shard.write() as conn:
             # A job whose lease ran out after its last allowed attempt killed its worker each
             # time (a crash, an out-of-memory kill): park it instead of claiming it forever.
             if park_stuck:
-                await conn.execute(
-                    update(jobs)
-                    .where(
-                        jobs.c.failed_at.is_(None),
-                        jobs.c.attempts >= self.max_attempts,
-                        jobs.c.locked_until < now,
-                    )
-                    .values(
-                        failed_at=now,
-                        locked_until=None,
-                        last_error=func.coalesce(jobs.c.last_error, "")
-                        + "(its worker stopped during each attempt)",
-                    )
-                )
-            rows = (
-                await conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id.in_(due.scalar_subquery()))
-                    .values(locked_until=now + self.lease, attempts=jobs.c.attempts + 1)
-                    .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts)
-                )
-            ).all()
+                await conn.execute(_PARK_STUCK, {"now": now, "max_attempts": self.max_attempts})
+            claim = {"now": now, "batch": self.batch_size, "until": now + self.lease}
+            rows = (await conn.execute(_CLAIM, claim)).all()
         return [ClaimedJob(r.id, r.kind, json.loads(r.payload), r.attempts) for r in rows]
 
-    async def _run(self, shard: Shard, job: ClaimedJob) -> None:
+    async def _run(self, shard: Shard, job: ClaimedJob) -> bool:
+        """Run one job; whether it succeeded (its row is then the caller's to delete)."""
         try:
             # A job acts on what is true now: it may run before this process has read the
             # change that queued it, so it reads the databases, never this process's caches.
@@ -205,9 +180,8 @@ class Worker:
         except Exception as exc:
             log.warning("job %s (%s) attempt %d failed: %r", job.id, job.kind, job.attempts, exc)
             await self._record_failure(shard, job, f"{type(exc).__name__}: {exc}")
-            return
-        async with shard.write() as conn:
-            await conn.execute(delete(jobs).where(jobs.c.id == job.id))
+            return False
+        return True
 
     async def _record_failure(self, shard: Shard, job: ClaimedJob, error: str) -> None:
         now = utcnow()
@@ -218,6 +192,41 @@ class Worker:
             values["run_after"] = now + self.retry_delay(job.attempts)
         async with shard.write() as conn:
             await conn.execute(update(jobs).where(and_(jobs.c.id == job.id)).values(**values))
+
+
+# Built once, with the moment and the sizes as parameters: a worker runs them on every pass.
+_DUE = (
+    select(jobs.c.id)
+    .where(
+        jobs.c.failed_at.is_(None),
+        jobs.c.run_after <= bindparam("now"),
+        or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < bindparam("now")),
+    )
+    .order_by(jobs.c.run_after, jobs.c.id)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(jobs)
+    .where(jobs.c.id.in_(_DUE.scalar_subquery()))
+    .values(locked_until=bindparam("until"), attempts=jobs.c.attempts + 1)
+    .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts)
+)
+_PARK_STUCK = (
+    update(jobs)
+    .where(
+        jobs.c.failed_at.is_(None),
+        jobs.c.attempts >= bindparam("max_attempts"),
+        jobs.c.locked_until < bindparam("now"),
+    )
+    .values(
+        failed_at=bindparam("now"),
+        locked_until=None,
+        last_error=func.coalesce(jobs.c.last_error, "")
+        + "(its worker stopped during each attempt)",
+    )
+)
+_DELETE_DONE = delete(jobs).where(jobs.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def backoff(attempts: int) -> timedelta:

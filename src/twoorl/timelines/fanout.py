@@ -5,7 +5,7 @@ the cached timelines full so that pages come from Redis.
 
 from __future__ import annotations
 
-from twoorl.graph.service import follower_count, follower_ids
+from twoorl.graph.service import follower_ids, followers_unless_over
 from twoorl.storage.shards import ShardSet
 from twoorl.timelines.cache import HomeTimelines
 
@@ -19,8 +19,12 @@ async def deliver(
     if cache is None:
         return 0
     readers = [author_id]
-    if not await _is_big(shards, cache, author_id):
-        readers += await follower_ids(shards, author_id)
+    if not await cache.is_big(author_id):
+        found = await followers_unless_over(shards, author_id, cache.max_followers)
+        if found is None:
+            await cache.mark_big(author_id)
+        else:
+            readers += found
     return await cache.push(readers, post_id, author_id)
 
 
@@ -53,12 +57,3 @@ async def followed(cache: HomeTimelines | None, follower_id: int) -> None:
 async def unfollowed(cache: HomeTimelines | None, follower_id: int, followee_id: int) -> None:
     if cache is not None:
         await cache.remove_author(follower_id, followee_id)
-
-
-async def _is_big(shards: ShardSet, cache: HomeTimelines, author_id: int) -> bool:
-    if await cache.is_big(author_id):
-        return True
-    if await follower_count(shards, author_id) > cache.max_followers:
-        await cache.mark_big(author_id)
-        return True
-    return False
